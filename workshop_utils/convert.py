@@ -1,0 +1,86 @@
+"""Conversion: a tf_keras model to TFLite flatbuffer bytes, in one of five storage/execution modes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from .models import require_tf_keras_model
+
+MODES = ("float32", "dynamic_range", "full_integer", "float16", "int16x8")
+CALIBRATION_MODES = ("full_integer", "int16x8")
+MIN_CALIBRATION_SAMPLES = 1
+RECOMMENDED_CALIBRATION = "100-500"
+
+
+def check_representative_data(model, data: np.ndarray | None, mode: str) -> np.ndarray:
+    """Validate calibration images against the model's input: shape, dtype and count."""
+    if data is None:
+        raise ValueError(
+            f"Mode {mode!r} calibrates activation ranges and needs representative_data: "
+            f"{RECOMMENDED_CALIBRATION} training images, e.g. representative_data=ds.x_train[:200]."
+        )
+    data = np.asarray(data)
+    expected = tuple(model.input_shape[1:])
+    if data.ndim != len(expected) + 1 or tuple(data.shape[1:]) != expected:
+        raise ValueError(
+            f"representative_data has shape {data.shape}, but the model takes batches of {expected}. "
+            f"Fix: pass training images shaped (N, {', '.join(map(str, expected))})."
+        )
+    if not np.issubdtype(data.dtype, np.floating):
+        raise ValueError(
+            f"representative_data has dtype {data.dtype}; it must be float images preprocessed exactly as "
+            "for training (float32 in [0, 1] here)."
+        )
+    if len(data) < MIN_CALIBRATION_SAMPLES:
+        raise ValueError(f"representative_data is empty; pass {RECOMMENDED_CALIBRATION} samples.")
+    return data.astype(np.float32, copy=False)
+
+
+def representative_dataset(data: np.ndarray) -> Callable[[], Iterator[list[np.ndarray]]]:
+    """The generator the converter calls: one sample per step, with a batch axis of 1."""
+
+    def generate() -> Iterator[list[np.ndarray]]:
+        for sample in data:
+            yield [sample[np.newaxis, ...]]
+
+    return generate
+
+
+def make_converter(model, mode: str, representative_data: np.ndarray | None = None):
+    """A ``tf.lite.TFLiteConverter`` configured for ``mode`` (not yet converted), for inspection."""
+    import tensorflow as tf
+
+    if mode not in MODES:
+        raise ValueError(f"Unknown conversion mode {mode!r}. Valid modes: {', '.join(MODES)}.")
+    require_tf_keras_model(model, "to_tflite")
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if mode == "float32":
+        return converter
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if mode == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    elif mode in CALIBRATION_MODES:
+        data = check_representative_data(model, representative_data, mode)
+        converter.representative_dataset = representative_dataset(data)
+        if mode == "full_integer":
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+            converter.inference_input_type = tf.int8
+            converter.inference_output_type = tf.int8
+        else:
+            converter.target_spec.supported_ops = [
+                tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+            ]
+    return converter
+
+
+def to_tflite(model, mode: str = "float32", representative_data: np.ndarray | None = None) -> bytes:
+    """Convert a tf_keras model to TFLite flatbuffer bytes.
+
+    Modes: ``float32`` (no optimisation), ``dynamic_range`` (int8 weights, float activations),
+    ``full_integer`` (int8 weights and activations, int8 input/output; needs representative_data),
+    ``float16`` (float16 weights), ``int16x8`` (int16 activations, int8 weights; needs
+    representative_data; float input/output).
+    """
+    return bytes(make_converter(model, mode, representative_data).convert())

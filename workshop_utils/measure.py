@@ -1,0 +1,215 @@
+"""The three measuring sticks: size (raw and zipped), accuracy and latency, with the LiteRT interpreter."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+TFLITE_IDENTIFIER = b"TFL3"
+LATENCY_NOTE = "absolute times are for this machine only; compare speedups, not microseconds"
+
+
+def _as_blob(model: bytes | bytearray | str | Path) -> bytes:
+    if isinstance(model, (str, Path)):
+        model = Path(model).read_bytes()
+    if not isinstance(model, (bytes, bytearray)):
+        raise TypeError(
+            f"Expected TFLite flatbuffer bytes (from wu.to_tflite) or a .tflite path; got {type(model).__name__}."
+        )
+    blob = bytes(model)
+    if len(blob) < 8 or blob[4:8] != TFLITE_IDENTIFIER:
+        raise ValueError(
+            "These bytes are not a TFLite model (no 'TFL3' identifier). Fix: pass wu.to_tflite(...)'s output."
+        )
+    return blob
+
+
+@dataclass(frozen=True)
+class ModelSize:
+    """Bytes on disk, and after DEFLATE compression (what a download or app bundle costs)."""
+
+    raw_bytes: int
+    zipped_bytes: int
+
+    @property
+    def raw_kb(self) -> float:
+        return self.raw_bytes / 1024
+
+    @property
+    def zipped_kb(self) -> float:
+        return self.zipped_bytes / 1024
+
+
+def zipped_size(data: bytes) -> int:
+    """Size of ``data`` inside a DEFLATE zip archive, as TFMOT's tutorials measure it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("model.tflite", data)
+    return buffer.tell()
+
+
+def model_size(model: bytes | str | Path) -> ModelSize:
+    """Raw and zipped size of a TFLite model (bytes or a path)."""
+    blob = _as_blob(model)
+    return ModelSize(raw_bytes=len(blob), zipped_bytes=zipped_size(blob))
+
+
+def make_interpreter(model: bytes | str | Path, num_threads: int = 1):
+    """A LiteRT interpreter with tensors allocated (XNNPACK on, explicit thread count)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    if num_threads < 1:
+        raise ValueError(f"num_threads must be at least 1; got {num_threads}.")
+    interpreter = Interpreter(model_content=_as_blob(model), num_threads=num_threads)
+    interpreter.allocate_tensors()
+    return interpreter
+
+
+def quantize_input(x: np.ndarray, detail: dict) -> np.ndarray:
+    """Map float images onto an integer input tensor with its scale and zero point (identity for float)."""
+    dtype = detail["dtype"]
+    if np.issubdtype(dtype, np.floating):
+        return x.astype(dtype, copy=False)
+    scale, zero_point = detail["quantization"]
+    info = np.iinfo(dtype)
+    return np.clip(np.round(x / scale + zero_point), info.min, info.max).astype(dtype)
+
+
+def dequantize_output(y: np.ndarray, detail: dict) -> np.ndarray:
+    """Integer outputs back to real values (identity for float outputs)."""
+    if np.issubdtype(detail["dtype"], np.floating):
+        return y
+    scale, zero_point = detail["quantization"]
+    return (y.astype(np.float32) - zero_point) * scale
+
+
+def predict_tflite(model: bytes | str | Path, x: np.ndarray, batch_size: int = 256, num_threads: int = 1) -> np.ndarray:
+    """Model outputs (dequantized to float) for every image in ``x``, run in batches."""
+    interpreter = make_interpreter(model, num_threads)
+    inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    expected = tuple(inp["shape"][1:])
+    x = np.asarray(x)
+    if x.ndim != len(expected) + 1 or tuple(x.shape[1:]) != expected:
+        raise ValueError(f"Images have shape {x.shape}; this model takes batches of {expected}.")
+    outputs, current = [], -1
+    for start in range(0, len(x), batch_size):
+        chunk = x[start : start + batch_size]
+        if len(chunk) != current:  # resize only when the batch size changes (last chunk)
+            interpreter.resize_tensor_input(inp["index"], [len(chunk), *expected])
+            interpreter.allocate_tensors()
+            current = len(chunk)
+        interpreter.set_tensor(inp["index"], quantize_input(chunk, inp))
+        interpreter.invoke()
+        outputs.append(dequantize_output(interpreter.get_tensor(out["index"]), out))
+    return np.concatenate(outputs)
+
+
+def evaluate_tflite(model: bytes | str | Path, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> float:
+    """Top-1 accuracy of a TFLite model on ``(x, y)``, in [0, 1]; handles int8/int16 input and output."""
+    y = np.asarray(y)
+    if len(x) != len(y):
+        raise ValueError(f"x has {len(x)} images but y has {len(y)} labels.")
+    if len(y) == 0:
+        raise ValueError("Cannot measure accuracy on zero images.")
+    predictions = np.argmax(predict_tflite(model, x, batch_size), axis=-1)
+    return float(np.mean(predictions == y))
+
+
+def _percentiles(samples: np.ndarray) -> tuple[float, float, float]:
+    p5, median, p95 = np.percentile(samples, [5, 50, 95])
+    return float(median), float(p5), float(p95)
+
+
+def _bootstrap_ratio_ci(
+    base_rounds: np.ndarray, other_rounds: np.ndarray, rng: np.random.Generator, n_boot: int = 2000
+) -> tuple[float, float]:
+    """95% interval of the median per-round speedup, resampling whole rounds."""
+    ratios = base_rounds / other_rounds
+    picks = rng.integers(0, len(ratios), size=(n_boot, len(ratios)))
+    medians = np.median(ratios[picks], axis=1)
+    low, high = np.percentile(medians, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def benchmark_latency(
+    models: Mapping[str, bytes],
+    sample: np.ndarray,
+    num_threads: int = 1,
+    warmup_s: float = 0.5,
+    rounds: int = 20,
+    round_s: float = 0.1,
+    seed: int = 0,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Batch-1 latency of several TFLite models, measured fairly on a noisy shared CPU.
+
+    Like TFLite's ``benchmark_model``: explicit thread count, a warm-up of ``warmup_s`` seconds per
+    model, and only ``invoke()`` is timed. Unlike a one-off run, the models take turns in ``rounds``
+    randomly ordered rounds of about ``round_s`` seconds each, so machine noise hits them all alike.
+    Returns median/p5/p95 microseconds and, against the first model, the median per-round speedup
+    with a bootstrap 95% interval over rounds. Absolute times are for this machine only.
+    """
+    if not models:
+        raise ValueError("benchmark_latency needs at least one model, e.g. {'float32': blob}.")
+    if rounds < 2:
+        raise ValueError("Use at least 2 rounds so the speedup has an interval.")
+    sample = np.asarray(sample)
+    if sample.ndim >= 1 and sample.shape[0] != 1:
+        raise ValueError(f"sample must be one image with a batch axis, e.g. ds.x_test[:1]; got shape {sample.shape}.")
+    names = list(models)
+    runners = {}
+    for name in names:
+        interpreter = make_interpreter(models[name], num_threads)
+        inp = interpreter.get_input_details()[0]
+        if tuple(inp["shape"]) != sample.shape:
+            raise ValueError(f"Model {name!r} takes input {tuple(inp['shape'])}; sample is {sample.shape}.")
+        interpreter.set_tensor(inp["index"], quantize_input(sample, inp))
+        runners[name] = interpreter
+    for interpreter in runners.values():  # warm up caches, XNNPACK packing and CPU clocks
+        deadline = time.perf_counter() + warmup_s
+        while time.perf_counter() < deadline:
+            interpreter.invoke()
+    rng = np.random.default_rng(seed)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    round_medians: dict[str, list[float]] = {name: [] for name in names}
+    iterator = range(rounds)
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(iterator, desc="latency rounds", leave=False)
+    for _ in iterator:
+        for index in rng.permutation(len(names)):
+            name = names[index]
+            invoke = runners[name].invoke
+            round_times = []
+            deadline = time.perf_counter() + round_s
+            while True:
+                start = time.perf_counter_ns()
+                invoke()
+                round_times.append((time.perf_counter_ns() - start) / 1000.0)
+                if time.perf_counter() >= deadline:
+                    break
+            times[name].extend(round_times)
+            round_medians[name].append(float(np.median(round_times)))
+    base = np.array(round_medians[names[0]])
+    rows = []
+    for name in names:
+        median, p5, p95 = _percentiles(np.array(times[name]))
+        per_round = np.array(round_medians[name])
+        low, high = _bootstrap_ratio_ci(base, per_round, rng)
+        rows.append({
+            "model": name, "median_us": median, "p5_us": p5, "p95_us": p95,
+            "speedup_x": float(np.median(base / per_round)), "speedup_ci_low": low, "speedup_ci_high": high,
+            "n_invokes": len(times[name]),
+        })
+    table = pd.DataFrame(rows).set_index("model")
+    table.attrs["note"] = LATENCY_NOTE
+    table.attrs["num_threads"] = num_threads
+    return table
