@@ -65,3 +65,54 @@ def test_plot_image_grid(small_mnist):
         wu.plot_image_grid(small_mnist.x_test[:3], small_mnist.y_test[:2])
     with pytest.raises(ValueError, match="at least one"):
         wu.plot_image_grid(np.zeros((0, 8, 8, 1)), np.zeros(0))
+
+
+def _three_rows():
+    results = _results() + [wu.ModelResult("pruned_int8", wu.ModelSize(250, 90), 0.95)]
+    return wu.results_table(results, _latency())
+
+
+def test_pareto_front_drops_dominated_rows():
+    from workshop_utils.report import pareto_front
+
+    table = _three_rows()
+    assert pareto_front(table) == ["pruned_int8", "int8", "float32"]
+    dominated = wu.results_table(_results() + [wu.ModelResult("bad", wu.ModelSize(2000, 1800), 0.5)])
+    assert "bad" not in pareto_front(dominated)
+
+
+def test_smallest_within_budget():
+    from workshop_utils.report import smallest_within_budget
+
+    table = _three_rows()
+    assert smallest_within_budget(table, 0.6) == "int8"
+    assert smallest_within_budget(table, 3.0) == "pruned_int8"
+    with pytest.raises(ValueError, match=">= 0"):
+        smallest_within_budget(table, -1)
+
+
+def test_style_table_highlights_best():
+    from workshop_utils.report import style_table
+
+    html = style_table(_three_rows()).to_html()
+    assert "background-color: #c7e9c0" in html and "4.0x" in html
+
+
+def test_size_vs_accuracy_plot_marks_choice():
+    from workshop_utils.report import plot_size_vs_accuracy
+
+    matplotlib.use("Agg")
+    figure = plot_size_vs_accuracy(_three_rows(), highlight="int8")
+    labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    assert labels == ["Pareto front", "chosen: int8"]
+
+
+def test_write_outputs(tmp_path):
+    from workshop_utils.report import write_outputs
+
+    paths = write_outputs(_three_rows(), tmp_path / "out", title="Demo", notes="## Notes\n\nkept")
+    assert pd.read_csv(paths["csv"], index_col="technique").shape[0] == 3
+    text = paths["markdown"].read_text()
+    assert text.startswith("# Demo") and "| pruned_int8" in text and "kept" in text
+    assert paths["figure"].stat().st_size > 10_000
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]

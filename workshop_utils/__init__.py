@@ -13,6 +13,7 @@ from .compare import ROW_NAMES, ROWS, run_comparison  # noqa: E402
 from .convert import MODES, make_converter, to_tflite  # noqa: E402
 from .data import Dataset, load_dataset  # noqa: E402
 from .env import KerasVersionError, check_environment, fast_mode, in_colab, set_seeds  # noqa: E402
+from .figures import show_figure  # noqa: E402
 from .measure import (  # noqa: E402
     ModelSize,
     benchmark_latency,
@@ -34,7 +35,7 @@ from .viz.samples import plot_image_grid  # noqa: E402
 __all__ = [
     "MODES", "ROWS", "ROW_NAMES", "Dataset", "KerasVersionError", "ModelResult", "ModelSize",
     "UnsupportedModelError", "format_table", "plot_comparison", "plot_image_grid", "results_table",
-    "run_comparison", "to_markdown",
+    "run_comparison", "show_figure", "to_markdown",
     "benchmark_latency", "build_baseline", "cache_dir", "check_environment", "clear_cache", "clone_model",
     "evaluate_tflite", "fast_mode", "get_baseline", "in_colab", "keras_accuracy", "load_dataset",
     "make_converter", "make_interpreter", "model_size", "predict_tflite", "set_seeds", "to_tflite",

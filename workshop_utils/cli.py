@@ -44,23 +44,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_compare(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")  # a headless job: files only, no window
     import workshop_utils as wu
     from workshop_utils.compare import run_comparison
-    from workshop_utils.report import plot_comparison, to_markdown
+    from workshop_utils.report import to_markdown, write_outputs
 
     start = time.perf_counter()
     dataset = wu.load_dataset(args.dataset)
     print(f"Dataset: {dataset}")
     comparison = run_comparison(dataset, only=args.only, num_threads=args.threads)
-    table = comparison.table
-    args.out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out / "results.csv")
-    (args.out / "results.md").write_text(to_markdown(table))
-    figure = plot_comparison(table, title=f"{dataset.name}: size, speed and accuracy ({dataset.source})")
-    figure.savefig(args.out / "comparison.png", dpi=120, metadata={"Software": None})
-    print(to_markdown(table))
-    print(f"Wrote {args.out / 'results.csv'}, {args.out / 'results.md'} and {args.out / 'comparison.png'} "
-          f"in {time.perf_counter() - start:.0f} s.")
+    paths = write_outputs(comparison.table, args.out, title=f"{dataset.name} ({dataset.source})")
+    print(to_markdown(comparison.table))
+    print(f"Wrote {', '.join(str(p) for p in paths.values())} in {time.perf_counter() - start:.0f} s.")
     return 0
 
 

@@ -163,3 +163,31 @@ def run_comparison(
         latency = benchmark_latency(blobs, dataset.x_test[:1], num_threads=num_threads, progress=True, **settings)
     table = results_table(results, latency, reference=REFERENCE_ROW)
     return Comparison(table=table, blobs=blobs, seconds=seconds, cached=cached)
+
+
+def decision_table(comparison: Comparison) -> pd.DataFrame:
+    """What each row buys and costs on this machine, worded from the measured numbers."""
+    table = comparison.table
+    specs = {row.name: row for row in ROWS}
+    records = []
+    for name, row in table.iterrows():
+        spec = specs.get(name)
+        speed = row["speedup_x"]
+        if pd.isna(speed):
+            speed_text = "not measured"
+        elif row["speedup_ci_low"] > 1.05:
+            speed_text = f"faster ({speed:.2f}x)"
+        elif row["speedup_ci_high"] < 0.95:
+            speed_text = f"slower ({speed:.2f}x)"
+        else:
+            speed_text = f"same speed ({speed:.2f}x)"
+        records.append({
+            "row": name,
+            "what it does": spec.description if spec else "",
+            "needs training": "no" if spec is None or spec.technique == "baseline" else "yes (fine-tune)",
+            "smaller (zipped)": f"{row['compression_x']:.1f}x",
+            "accuracy cost (pts)": f"{-row['accuracy_delta_pts']:+.2f}",
+            "speed on this CPU": speed_text,
+            "time to produce (s)": round(comparison.seconds.get(name, float("nan")), 1),
+        })
+    return pd.DataFrame(records).set_index("row")

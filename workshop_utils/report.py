@@ -120,3 +120,84 @@ def plot_comparison(table: pd.DataFrame, title: str = "Size, speed and accuracy 
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def pareto_front(table: pd.DataFrame, size: str = "zipped_bytes", quality: str = "accuracy") -> list[str]:
+    """Rows no other row beats on both size (smaller) and quality (higher): the best trade-offs."""
+    front = []
+    for name, row in table.iterrows():
+        dominated = (
+            (table[size] <= row[size]) & (table[quality] >= row[quality])
+            & ((table[size] < row[size]) | (table[quality] > row[quality]))
+        ).any()
+        if not dominated:
+            front.append(name)
+    return sorted(front, key=lambda n: table.loc[n, size])
+
+
+def plot_size_vs_accuracy(table: pd.DataFrame, highlight: str | None = None):
+    """Zipped size against accuracy, one labelled point per row, the Pareto front drawn as a line."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    kb = table["zipped_bytes"] / 1024
+    accuracy = table["accuracy"] * 100
+    ax.scatter(kb, accuracy, color="#4C72B0", zorder=3)
+    for name in table.index:
+        ax.annotate(name, (kb[name], accuracy[name]), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    front = pareto_front(table)
+    ax.plot(kb[front], accuracy[front], color="#C44E52", linestyle="--", marker="o", zorder=4, label="Pareto front")
+    if highlight is not None:
+        ax.scatter([kb[highlight]], [accuracy[highlight]], s=220, facecolors="none", edgecolors="#DD8452",
+                   linewidths=2, zorder=5, label=f"chosen: {highlight}")
+    ax.set_xscale("log")
+    ax.set_xlabel("zipped size (KB, log scale; left is smaller)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def style_table(table: pd.DataFrame):
+    """A pandas Styler of the table with the best value of each column highlighted."""
+    best_high = ["compression_x", "accuracy", "accuracy_delta_pts", "speedup_x"]
+    best_low = ["raw_bytes", "zipped_bytes", "latency_median_us", "latency_p95_us"]
+    styler = table.style.format({
+        "raw_bytes": "{:,.0f}", "zipped_bytes": "{:,.0f}", "compression_x": "{:.1f}x", "accuracy": "{:.2%}",
+        "accuracy_delta_pts": "{:+.2f}", "latency_median_us": "{:.1f}", "latency_p95_us": "{:.1f}",
+        "speedup_x": "{:.2f}x", "speedup_ci_low": "{:.2f}", "speedup_ci_high": "{:.2f}",
+    }, na_rep="n/a")
+    style = "background-color: #c7e9c0; font-weight: bold"
+    styler = styler.highlight_max(subset=[c for c in best_high if c in table], props=style)
+    return styler.highlight_min(subset=[c for c in best_low if c in table], props=style)
+
+
+def smallest_within_budget(table: pd.DataFrame, max_loss_pts: float) -> str | None:
+    """The row with the smallest zipped size that loses at most ``max_loss_pts`` accuracy points."""
+    if max_loss_pts < 0:
+        raise ValueError(f"max_loss_pts is an accuracy loss in points and must be >= 0; got {max_loss_pts}.")
+    within = table[table["accuracy_delta_pts"] >= -max_loss_pts]
+    return None if within.empty else str(within["zipped_bytes"].idxmin())
+
+
+def write_outputs(table: pd.DataFrame, out_dir, title: str, notes: str = "") -> dict[str, object]:
+    """Write results.csv, results.md (table, then ``notes`` markdown) and comparison.png; returns their paths."""
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+
+    from .cache import atomic_path
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"csv": out_dir / "results.csv", "markdown": out_dir / "results.md", "figure": out_dir / "comparison.png"}
+    with atomic_path(paths["csv"]) as tmp:
+        table.to_csv(tmp)
+    with atomic_path(paths["markdown"]) as tmp:
+        tmp.write_text(f"# {title}\n\n{to_markdown(table)}" + (f"\n{notes.strip()}\n" if notes else ""))
+    figure = plot_comparison(table, title=title)
+    with atomic_path(paths["figure"]) as tmp:
+        figure.savefig(tmp, dpi=120, metadata={"Software": None})
+    plt.close(figure)
+    return paths
