@@ -84,3 +84,4 @@ def test_fingerprint_tracks_content():
 def test_subset_keeps_shapes(mnist):
     small = mnist.subset(100, 50)
     assert len(small.x_train) == 100 and len(small.y_test) == 50 and small.num_classes == 10
+    assert np.all(np.bincount(small.y_train, minlength=10) == 10), "stratified: 10 images of each digit"

@@ -8,6 +8,7 @@ from .env import use_legacy_keras
 
 use_legacy_keras()  # must run before anything below imports TensorFlow
 
+from . import inspect_weights, quant_debug, recipes  # noqa: E402  (TFMOT itself loads on first use)
 from .cache import cache_dir, clear_cache  # noqa: E402
 from .compare import ROW_NAMES, ROWS, run_comparison  # noqa: E402
 from .convert import MODES, make_converter, to_tflite  # noqa: E402
@@ -33,10 +34,16 @@ from .report import ModelResult, format_table, plot_comparison, results_table, t
 from .viz.samples import plot_image_grid  # noqa: E402
 
 __all__ = [
-    "MODES", "ROWS", "ROW_NAMES", "Dataset", "KerasVersionError", "ModelResult", "ModelSize",
-    "UnsupportedModelError", "format_table", "plot_comparison", "plot_image_grid", "results_table",
-    "run_comparison", "show_figure", "to_markdown",
-    "benchmark_latency", "build_baseline", "cache_dir", "check_environment", "clear_cache", "clone_model",
-    "evaluate_tflite", "fast_mode", "get_baseline", "in_colab", "keras_accuracy", "load_dataset",
-    "make_converter", "make_interpreter", "model_size", "predict_tflite", "set_seeds", "to_tflite",
+    # data, baseline, conversion, measurement
+    "Dataset", "load_dataset", "build_baseline", "get_baseline", "clone_model", "keras_accuracy",
+    "MODES", "make_converter", "to_tflite",
+    "ModelSize", "model_size", "evaluate_tflite", "predict_tflite", "make_interpreter", "benchmark_latency",
+    # techniques and inspection
+    "recipes", "inspect_weights", "quant_debug",
+    # the comparison table, plots and figures
+    "ROWS", "ROW_NAMES", "run_comparison", "ModelResult", "results_table", "format_table", "to_markdown",
+    "plot_comparison", "plot_image_grid", "show_figure",
+    # environment and cache
+    "check_environment", "fast_mode", "in_colab", "set_seeds", "cache_dir", "clear_cache",
+    "KerasVersionError", "UnsupportedModelError",
 ]

@@ -83,12 +83,19 @@ def _technique_model(technique: str, baseline, dataset: Dataset, recipe_options:
     return RECIPES[technique](baseline, dataset, **recipe_options.get(technique, {}))
 
 
+def _recipes_fingerprint() -> str:
+    """A hash of the recipes' source: a changed default or fix invalidates the rows it produced."""
+    folder = Path(__file__).parent / "recipes"
+    return cache.cache_key({path.name: path.read_text() for path in sorted(folder.glob("*.py"))})
+
+
 def _row_key(row: Row, baseline_key: str, fast: bool, options: dict[str, Any]) -> str:
     import tensorflow as tf
 
     return cache.cache_key({
         "row": row.name, "technique": row.technique, "mode": row.mode, "baseline": baseline_key,
         "fast": fast, "options": options, "calibration": CALIBRATION_SAMPLES, "tensorflow": tf.__version__,
+        "recipes": _recipes_fingerprint() if row.technique != "baseline" else None,
     })
 
 

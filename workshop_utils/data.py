@@ -113,7 +113,14 @@ class Dataset:
         def pick(y: np.ndarray, n: int | None) -> np.ndarray:
             if n is None or n >= len(y):
                 return np.arange(len(y))
-            return np.sort(rng.permutation(len(y))[:n])
+            # rank each image within its class (0 to 1, random order), then keep the n lowest ranks:
+            # every class keeps its share of the subset
+            order = rng.permutation(len(y))
+            ranks = np.empty(len(y))
+            for label in np.unique(y):
+                members = order[y[order] == label]
+                ranks[members] = np.arange(len(members)) / len(members)
+            return np.sort(np.argsort(ranks, kind="stable")[:n])
 
         tr, te = pick(self.y_train, n_train), pick(self.y_test, n_test)
         return Dataset(
