@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ._checks import require_table
+
 KEPT_CMAP = "viridis"  # kept weights coloured by |w|; zeros are drawn white
 ZERO_COLOR = "white"
 CONVERSION_COLORS = {"float32": "#52606d", "full_integer": "#2f855a"}  # as in workshop_utils.figures
@@ -115,17 +117,8 @@ def plot_kernel_zeros(
 
 
 def _check_sweep(sweep: Any) -> pd.DataFrame:
-    if not isinstance(sweep, pd.DataFrame):
-        raise TypeError(f"sweep must be a pandas DataFrame; got {type(sweep).__name__}.")
-    missing = [c for c in SWEEP_COLUMNS if c not in sweep.columns]
-    if missing:
-        raise ValueError(
-            f"sweep lacks the columns {missing}; it needs one row per converted model with "
-            f"{', '.join(SWEEP_COLUMNS)} (accuracy in [0, 1], sparsity in [0, 1))."
-        )
-    if sweep.empty:
-        raise ValueError("sweep is empty: prune and convert at least one model first.")
-    return sweep
+    return require_table(sweep, SWEEP_COLUMNS, "sweep",
+                         "one row per pruned and converted model; accuracy in [0, 1], sparsity in [0, 1)")
 
 
 def _check_references(references: Any) -> dict[str, tuple[float, float]]:
