@@ -84,6 +84,8 @@ def test_benchmark_latency_bad_input(blobs, small_mnist):
         wu.benchmark_latency({"a": blobs["float32"]}, small_mnist.x_test[:1], rounds=1)
     with pytest.raises(ValueError, match="num_threads"):
         wu.benchmark_latency({"a": blobs["float32"]}, small_mnist.x_test[:1], num_threads=0)
+    with pytest.raises(ValueError, match="instances"):
+        wu.benchmark_latency({"a": blobs["float32"]}, small_mnist.x_test[:1], instances=0)
 
 
 def test_bootstrap_interval_covers_identical_models():

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from .env import quiet_tensorflow_logs
 from .models import require_tf_keras_model
 
 MODES = ("float32", "dynamic_range", "full_integer", "float16", "int16x8")
@@ -55,6 +56,7 @@ def make_converter(model, mode: str, representative_data: np.ndarray | None = No
     if mode not in MODES:
         raise ValueError(f"Unknown conversion mode {mode!r}. Valid modes: {', '.join(MODES)}.")
     require_tf_keras_model(model, "to_tflite")
+    quiet_tensorflow_logs()
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if mode == "float32":
         return converter

@@ -45,6 +45,13 @@ def use_legacy_keras() -> None:
         raise KerasVersionError(_RESTART_HINT)
 
 
+def quiet_tensorflow_logs() -> None:
+    """Silence TensorFlow's Python-side INFO chatter (e.g. "Assets written to ...") in notebooks."""
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+
+
 def keras_major_version() -> int:
     """The major version of the Keras that ``tf.keras`` resolves to (2 for tf_keras)."""
     import tensorflow as tf

@@ -147,35 +147,43 @@ def benchmark_latency(
     round_s: float = 0.1,
     seed: int = 0,
     progress: bool = False,
+    instances: int = 3,
 ) -> pd.DataFrame:
     """Batch-1 latency of several TFLite models, measured fairly on a noisy shared CPU.
 
     Like TFLite's ``benchmark_model``: explicit thread count, a warm-up of ``warmup_s`` seconds per
     model, and only ``invoke()`` is timed. Unlike a one-off run, the models take turns in ``rounds``
     randomly ordered rounds of about ``round_s`` seconds each, so machine noise hits them all alike.
-    Returns median/p5/p95 microseconds and, against the first model, the median per-round speedup
-    with a bootstrap 95% interval over rounds. Absolute times are for this machine only.
+    Each model is loaded into ``instances`` interpreters used in turn, because two loads of the same
+    model can differ by a fraction of a percent (memory layout); the interval then covers that too,
+    so a rerun's speedup falls inside it. Returns median/p5/p95 microseconds and, against the first
+    model, the median per-round speedup with a bootstrap 95% interval over rounds. Absolute times are
+    for this machine only.
     """
     if not models:
         raise ValueError("benchmark_latency needs at least one model, e.g. {'float32': blob}.")
     if rounds < 2:
         raise ValueError("Use at least 2 rounds so the speedup has an interval.")
+    if instances < 1:
+        raise ValueError(f"instances must be at least 1; got {instances}.")
     sample = np.asarray(sample)
     if sample.ndim >= 1 and sample.shape[0] != 1:
         raise ValueError(f"sample must be one image with a batch axis, e.g. ds.x_test[:1]; got shape {sample.shape}.")
     names = list(models)
-    runners = {}
+    runners: dict[str, list] = {name: [] for name in names}
     for name in names:
-        interpreter = make_interpreter(models[name], num_threads)
-        inp = interpreter.get_input_details()[0]
-        if tuple(inp["shape"]) != sample.shape:
-            raise ValueError(f"Model {name!r} takes input {tuple(inp['shape'])}; sample is {sample.shape}.")
-        interpreter.set_tensor(inp["index"], quantize_input(sample, inp))
-        runners[name] = interpreter
-    for interpreter in runners.values():  # warm up caches, XNNPACK packing and CPU clocks
+        for _ in range(instances):
+            interpreter = make_interpreter(models[name], num_threads)
+            inp = interpreter.get_input_details()[0]
+            if tuple(inp["shape"]) != sample.shape:
+                raise ValueError(f"Model {name!r} takes input {tuple(inp['shape'])}; sample is {sample.shape}.")
+            interpreter.set_tensor(inp["index"], quantize_input(sample, inp))
+            runners[name].append(interpreter)
+    for copies in runners.values():  # warm up caches, XNNPACK packing and CPU clocks
         deadline = time.perf_counter() + warmup_s
         while time.perf_counter() < deadline:
-            interpreter.invoke()
+            for interpreter in copies:
+                interpreter.invoke()
     rng = np.random.default_rng(seed)
     times: dict[str, list[float]] = {name: [] for name in names}
     round_medians: dict[str, list[float]] = {name: [] for name in names}
@@ -184,10 +192,10 @@ def benchmark_latency(
         from tqdm.auto import tqdm
 
         iterator = tqdm(iterator, desc="latency rounds", leave=False)
-    for _ in iterator:
+    for round_index in iterator:
         for index in rng.permutation(len(names)):
             name = names[index]
-            invoke = runners[name].invoke
+            invoke = runners[name][round_index % instances].invoke
             round_times = []
             deadline = time.perf_counter() + round_s
             while True:
