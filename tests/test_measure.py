@@ -95,3 +95,14 @@ def test_bootstrap_interval_covers_identical_models():
     assert low == pytest.approx(1.0) and high == pytest.approx(1.0)
     low, high = measure._bootstrap_ratio_ci(base, base / 2.0 + rng.normal(0, 1, 30), rng)
     assert 1.7 < low <= 2.0 <= high < 2.3
+
+
+def test_bootstrap_interval_includes_spread_between_instances():
+    rng = np.random.default_rng(0)
+    base = np.full(12, 100.0)
+    other = 50.0 * np.array([1.00, 1.02, 0.98] * 4)  # three interpreter loads, each a little different
+    groups = np.arange(12) % 3
+    ungrouped = measure._bootstrap_ratio_ci(base, other, np.random.default_rng(1))
+    grouped = measure._bootstrap_ratio_ci(base, other, rng, groups=groups)
+    assert grouped[0] <= ungrouped[0] and grouped[1] >= ungrouped[1]
+    assert grouped[0] < 2.0 < grouped[1]

@@ -166,7 +166,7 @@ def run_comparison(
     latency = None
     if measure_latency:
         log(f"Measuring latency of {len(blobs)} models (batch 1, {num_threads} thread(s), interleaved rounds)")
-        settings = {"rounds": 8, "round_s": 0.05, "warmup_s": 0.5} if fast else {"rounds": 20, "round_s": 0.1}
+        settings = {"rounds": 12, "round_s": 0.04, "warmup_s": 0.5} if fast else {"rounds": 21, "round_s": 0.1}
         latency = benchmark_latency(blobs, dataset.x_test[:1], num_threads=num_threads, progress=True, **settings)
     table = results_table(results, latency, reference=REFERENCE_ROW)
     return Comparison(table=table, blobs=blobs, seconds=seconds, cached=cached)

@@ -128,12 +128,25 @@ def _percentiles(samples: np.ndarray) -> tuple[float, float, float]:
 
 
 def _bootstrap_ratio_ci(
-    base_rounds: np.ndarray, other_rounds: np.ndarray, rng: np.random.Generator, n_boot: int = 2000
+    base_rounds: np.ndarray,
+    other_rounds: np.ndarray,
+    rng: np.random.Generator,
+    groups: np.ndarray | None = None,
+    n_boot: int = 2000,
 ) -> tuple[float, float]:
-    """95% interval of the median per-round speedup, resampling whole rounds."""
+    """95% interval of the median per-round speedup.
+
+    Two-level bootstrap: resample the groups (interpreter instances), then whole rounds within each, so
+    the interval includes the spread between instances and not only between rounds.
+    """
     ratios = base_rounds / other_rounds
-    picks = rng.integers(0, len(ratios), size=(n_boot, len(ratios)))
-    medians = np.median(ratios[picks], axis=1)
+    groups = np.arange(len(ratios)) if groups is None else np.asarray(groups)
+    members = [np.flatnonzero(groups == g) for g in np.unique(groups)]
+    medians = np.empty(n_boot)
+    for b in range(n_boot):
+        chosen = rng.integers(0, len(members), size=len(members))
+        picks = np.concatenate([rng.choice(members[c], size=len(members[c])) for c in chosen])
+        medians[b] = np.median(ratios[picks])
     low, high = np.percentile(medians, [2.5, 97.5])
     return float(low), float(high)
 
@@ -207,11 +220,12 @@ def benchmark_latency(
             times[name].extend(round_times)
             round_medians[name].append(float(np.median(round_times)))
     base = np.array(round_medians[names[0]])
+    instance_of_round = np.arange(rounds) % instances
     rows = []
     for name in names:
         median, p5, p95 = _percentiles(np.array(times[name]))
         per_round = np.array(round_medians[name])
-        low, high = _bootstrap_ratio_ci(base, per_round, rng)
+        low, high = _bootstrap_ratio_ci(base, per_round, rng, groups=instance_of_round)
         rows.append({
             "model": name, "median_us": median, "p5_us": p5, "p95_us": p95,
             "speedup_x": float(np.median(base / per_round)), "speedup_ci_low": low, "speedup_ci_high": high,
