@@ -73,10 +73,15 @@ class Dashboard:
                 return None
             display(style_table(table))
             fig, ax = plt.subplots(figsize=(8, 0.35 * len(table) + 1.2))
-            values = table[column] / (1024 if column == "zipped_bytes" else 1)
-            ax.barh(list(table.index), values, color=["#DD8452" if n == chosen else "#4C72B0" for n in table.index])
+            scale = {"zipped_bytes": 1 / 1024, "accuracy": 100}.get(column, 1)
+            values = table[column] * scale
+            bars = ax.barh(list(table.index), values,
+                           color=["#DD8452" if n == chosen else "#4C72B0" for n in table.index])
+            ax.bar_label(bars, fmt="%.2f" if column in ("accuracy", "speedup_x") else "%.1f", padding=2, fontsize=8)
+            if column == "accuracy":  # differences are tenths of a point: start the axis near the lowest value
+                ax.set_xlim(max(0.0, values.min() - 2), 100)
             ax.invert_yaxis()
-            ax.set_xlabel(self.metric.value)
+            ax.set_xlabel(f"{self.metric.value} (%)" if column == "accuracy" else self.metric.value)
             fig.tight_layout()
             figures = [fig, plot_size_vs_accuracy(table, highlight=chosen)] if len(table) > 1 else [fig]
             for figure in figures:

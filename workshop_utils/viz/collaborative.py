@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ._checks import require_table
+
 STATS_COLUMNS = ("name", "params", "zeros", "unique_values", "max_unique_per_channel")
 STRUCTURE_COLUMNS = ("sparsity", "largest_kernel_unique", "max_unique_per_channel")
 # As in workshop_utils.figures: pruning orange, clustering purple, the int8 deployment target green.
@@ -86,17 +88,11 @@ def structure_table(stats_by_model: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def _check_table(table: Any) -> pd.DataFrame:
-    if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"table must be the DataFrame of structure_table(...); got {type(table).__name__}.")
-    missing = [column for column in STRUCTURE_COLUMNS if column not in table.columns]
-    if missing:
-        raise ValueError(
-            f"table lacks the columns {missing}; build it with structure_table({{name: tflite_weight_stats(blob)}}) "
-            "(add a zipped_bytes column for the size panel)."
-        )
-    if table.empty:
-        raise ValueError("table is empty: convert and inspect at least one model first.")
-    return table
+    return require_table(
+        table, STRUCTURE_COLUMNS, "table (from structure_table(...))",
+        "build it with structure_table({name: tflite_weight_stats(blob)}) from at least one converted model; "
+        "add a zipped_bytes column for the size panel",
+    )
 
 
 def _guide(ax, value: float | None, label: str) -> None:
