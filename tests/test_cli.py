@@ -26,7 +26,7 @@ def test_unknown_row_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["compare", "--only", "float32,warp_drive"])
     assert exit_info.value.code == 2
-    assert "unknown row(s) ['warp_drive']" in capsys.readouterr().err
+    assert "Unknown row(s) ['warp_drive']. Valid rows: float32" in capsys.readouterr().err
 
 
 def test_threads_must_be_positive(capsys):

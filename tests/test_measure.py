@@ -106,3 +106,11 @@ def test_bootstrap_interval_includes_spread_between_instances():
     grouped = measure._bootstrap_ratio_ci(base, other, rng, groups=groups)
     assert grouped[0] <= ungrouped[0] and grouped[1] >= ungrouped[1]
     assert grouped[0] < 2.0 < grouped[1]
+
+
+def test_plain_kernels_give_the_same_accuracy(blobs, small_mnist):
+    with_xnnpack = wu.evaluate_tflite(blobs["full_integer"], small_mnist.x_test, small_mnist.y_test)
+    plain = wu.evaluate_tflite(blobs["full_integer"], small_mnist.x_test, small_mnist.y_test, use_xnnpack=False)
+    assert abs(with_xnnpack - plain) <= 0.01
+    ops = {op["op_name"] for op in wu.make_interpreter(blobs["float32"], use_xnnpack=False)._get_ops_details()}
+    assert "CONV_2D" in ops and "DELEGATE" not in ops

@@ -8,14 +8,15 @@ import sys
 import time
 from pathlib import Path
 
-from .compare import ROW_NAMES
+from .compare import ROW_NAMES, select_rows
 
 
 def _parse_rows(text: str) -> list[str]:
     rows = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in rows if name not in ROW_NAMES]
-    if unknown:
-        raise argparse.ArgumentTypeError(f"unknown row(s) {unknown}; valid rows: {', '.join(ROW_NAMES)}")
+    try:
+        select_rows(rows)  # the same check run_comparison makes, reported as a usage error
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
     return rows
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .measure import _as_blob
+from .measure import make_interpreter
 from .models import require_tf_keras_model
 
 KERNEL_NAMES = ("kernel", "depthwise_kernel", "pointwise_kernel")
@@ -97,20 +97,6 @@ class TFLiteWeights(dict):
         return ((values.astype(np.float32) - zero_points) * scales).astype(np.float32)
 
 
-def _interpreter(blob: bytes):
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
-    # Without default delegates: XNNPACK would replace the ops by one delegate node, hiding which tensor
-    # feeds which op.
-    interpreter = Interpreter(
-        model_content=blob,
-        experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
-        experimental_preserve_all_tensors=True,
-    )
-    interpreter.allocate_tensors()
-    return interpreter
-
-
 def tflite_weights(model: bytes | str | Path) -> TFLiteWeights:
     """The constant (weight) tensors of a TFLite model, read back with the LiteRT interpreter.
 
@@ -118,7 +104,8 @@ def tflite_weights(model: bytes | str | Path) -> TFLiteWeights:
     scratch tensors some kernels allocate). Returns a :class:`TFLiteWeights`
     dict name -> array (as stored: int8 weights stay int8) with ``.quantization`` and ``.kernels``.
     """
-    interpreter = _interpreter(_as_blob(model))
+    # Without XNNPACK: its delegate node would hide which constant tensor feeds which op.
+    interpreter = make_interpreter(model, use_xnnpack=False, preserve_all_tensors=True)
     ops = interpreter._get_ops_details()  # noqa: SLF001 - the only way to see the op graph
     producer = {int(t): op for op in ops for t in op["outputs"]}
     consumed = {int(t) for op in ops for t in op["inputs"] if int(t) >= 0}

@@ -61,13 +61,24 @@ def model_size(model: bytes | str | Path) -> ModelSize:
     return ModelSize(raw_bytes=len(blob), zipped_bytes=zipped_size(blob))
 
 
-def make_interpreter(model: bytes | str | Path, num_threads: int = 1):
-    """A LiteRT interpreter with tensors allocated (XNNPACK on, explicit thread count)."""
-    from ai_edge_litert.interpreter import Interpreter
+def make_interpreter(
+    model: bytes | str | Path, num_threads: int = 1, use_xnnpack: bool = True, preserve_all_tensors: bool = False
+):
+    """A LiteRT interpreter with tensors allocated and an explicit thread count.
+
+    ``use_xnnpack=False`` runs the plain TFLite kernels: the op list then shows the model's own ops (not
+    one delegate node), and models XNNPACK refuses (e.g. converted with EXPERIMENTAL_SPARSITY) still run.
+    ``preserve_all_tensors=True`` keeps intermediate tensors readable after ``invoke()``.
+    """
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     if num_threads < 1:
         raise ValueError(f"num_threads must be at least 1; got {num_threads}.")
-    interpreter = Interpreter(model_content=_as_blob(model), num_threads=num_threads)
+    resolver = OpResolverType.AUTO if use_xnnpack else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    interpreter = Interpreter(
+        model_content=_as_blob(model), num_threads=num_threads, experimental_op_resolver_type=resolver,
+        experimental_preserve_all_tensors=preserve_all_tensors,
+    )
     interpreter.allocate_tensors()
     return interpreter
 
@@ -90,9 +101,11 @@ def dequantize_output(y: np.ndarray, detail: dict) -> np.ndarray:
     return (y.astype(np.float32) - zero_point) * scale
 
 
-def predict_tflite(model: bytes | str | Path, x: np.ndarray, batch_size: int = 256, num_threads: int = 1) -> np.ndarray:
+def predict_tflite(
+    model: bytes | str | Path, x: np.ndarray, batch_size: int = 256, num_threads: int = 1, use_xnnpack: bool = True
+) -> np.ndarray:
     """Model outputs (dequantized to float) for every image in ``x``, run in batches."""
-    interpreter = make_interpreter(model, num_threads)
+    interpreter = make_interpreter(model, num_threads, use_xnnpack=use_xnnpack)
     inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
     expected = tuple(inp["shape"][1:])
     x = np.asarray(x)
@@ -111,14 +124,19 @@ def predict_tflite(model: bytes | str | Path, x: np.ndarray, batch_size: int = 2
     return np.concatenate(outputs)
 
 
-def evaluate_tflite(model: bytes | str | Path, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> float:
-    """Top-1 accuracy of a TFLite model on ``(x, y)``, in [0, 1]; handles int8/int16 input and output."""
+def evaluate_tflite(
+    model: bytes | str | Path, x: np.ndarray, y: np.ndarray, batch_size: int = 256, use_xnnpack: bool = True
+) -> float:
+    """Top-1 accuracy of a TFLite model on ``(x, y)``, in [0, 1]; handles int8/int16 input and output.
+
+    ``use_xnnpack=False`` measures with the plain TFLite kernels (for models the XNNPACK delegate refuses).
+    """
     y = np.asarray(y)
     if len(x) != len(y):
         raise ValueError(f"x has {len(x)} images but y has {len(y)} labels.")
     if len(y) == 0:
         raise ValueError("Cannot measure accuracy on zero images.")
-    predictions = np.argmax(predict_tflite(model, x, batch_size), axis=-1)
+    predictions = np.argmax(predict_tflite(model, x, batch_size, use_xnnpack=use_xnnpack), axis=-1)
     return float(np.mean(predictions == y))
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .measure import _as_blob, predict_tflite
+from .measure import make_interpreter, predict_tflite
 
 # Ops whose inputs are (activation, weights, bias): lets the tables name the constant tensors.
 _WEIGHTED_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "BATCH_MATMUL"}
@@ -41,18 +41,6 @@ def short_layer_name(name: str) -> str:
     if first.startswith("StatefulPartitionedCall"):
         return "output"
     return first
-
-
-def _interpreter_without_delegates(model: bytes | str | Path):
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
-    # Without XNNPACK the op list is the model's own ops (no DELEGATE node replacing them).
-    interpreter = Interpreter(
-        model_content=_as_blob(model),
-        experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
-    )
-    interpreter.allocate_tensors()
-    return interpreter
 
 
 def _ops(interpreter) -> list[dict]:
@@ -93,7 +81,7 @@ def tensor_details(model: bytes | str | Path) -> pd.DataFrame:
     ``scales`` counts the scales a tensor carries: 1 is per-tensor, more is per-channel (one per
     output channel). ``scale`` and ``zero_point`` are the first ones (0 for float tensors).
     """
-    interpreter = _interpreter_without_delegates(model)
+    interpreter = make_interpreter(model, use_xnnpack=False)  # the model's own ops, no delegate node
     roles = _roles(interpreter)
     rows = []
     for detail in interpreter.get_tensor_details():
@@ -117,7 +105,7 @@ def tensor_details(model: bytes | str | Path) -> pd.DataFrame:
 
 def ops_table(model: bytes | str | Path) -> pd.DataFrame:
     """One row per op in execution order: its type, input dtypes (activation, weights, bias) and output dtype."""
-    interpreter = _interpreter_without_delegates(model)
+    interpreter = make_interpreter(model, use_xnnpack=False)  # the model's own ops, no delegate node
     dtypes = {d["index"]: np.dtype(d["dtype"]).name for d in interpreter.get_tensor_details()}
     names = {d["index"]: d["name"] for d in interpreter.get_tensor_details()}
     rows = []

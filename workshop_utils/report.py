@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .cache import atomic_path
 from .measure import ModelSize
 
 COLUMNS = (
@@ -184,13 +186,9 @@ def smallest_within_budget(table: pd.DataFrame, max_loss_pts: float) -> str | No
     return None if within.empty else str(within["zipped_bytes"].idxmin())
 
 
-def write_outputs(table: pd.DataFrame, out_dir, title: str, notes: str = "") -> dict[str, object]:
+def write_outputs(table: pd.DataFrame, out_dir: str | Path, title: str, notes: str = "") -> dict[str, Path]:
     """Write results.csv, results.md (table, then ``notes`` markdown) and comparison.png; returns their paths."""
-    from pathlib import Path
-
     import matplotlib.pyplot as plt
-
-    from .cache import atomic_path
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -69,15 +69,6 @@ def resolve_training(epochs: int | None, batch_size: int, learning_rate: float) 
     return epochs
 
 
-def copy_model(model):
-    """An independent copy (new variables, same weights): TFMOT wrappers share and change the layers they wrap."""
-    import tf_keras
-
-    copy = tf_keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    return copy
-
-
 def resolve_layer_names(model, layers: str | Iterable[str] | None) -> list[str] | None:
     """Check ``layers=`` against the model: None stays None, a single name is allowed, unknown names raise."""
     if layers is None:

@@ -6,13 +6,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..data import Dataset
-from ..models import compile_classifier
+from ..models import clone_model, compile_classifier
 from ._common import (
     DEFAULT_BATCH_SIZE,
     announce,
     check_inputs,
     choose_layers,
-    copy_model,
     fine_tune,
     resolve_layer_names,
     resolve_training,
@@ -106,7 +105,7 @@ def cluster(
     init_enum = centroid_initialization(init)
     names = resolve_layer_names(model, layers)
     with announce("cluster", verbose, seed) as info:
-        work = copy_model(model)  # cluster_weights wraps (and changes) the layers of the model it is given
+        work = clone_model(model)  # cluster_weights wraps (and changes) the layers of the model it is given
         chosen = choose_layers(work, names, "clustering", _cluster_problem(number_of_clusters, per_channel))
         params = {
             "number_of_clusters": number_of_clusters,

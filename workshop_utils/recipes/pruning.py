@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..data import Dataset
-from ..models import compile_classifier
+from ..models import clone_model, compile_classifier
 from ._common import (
     DEFAULT_BATCH_SIZE,
     announce,
     check_inputs,
     choose_layers,
-    copy_model,
     fine_tune,
     resolve_layer_names,
     resolve_training,
@@ -150,7 +149,7 @@ def prune(
     plan = pruning_schedule(len(dataset.x_train), batch_size, epochs, target_sparsity, initial_sparsity)
     names = resolve_layer_names(model, layers)
     with announce("prune", verbose, seed) as info:
-        work = copy_model(model)
+        work = clone_model(model)
         chosen = choose_layers(work, names, "pruning", _prune_problem)
         params = {"pruning_schedule": plan.schedule, "sparsity_m_by_n": m_by_n}
         wrapped = wrap_layers(work, chosen, lambda layer: tfmot.sparsity.keras.prune_low_magnitude(layer, **params))

@@ -7,14 +7,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..data import Dataset
-from ..models import compile_classifier
+from ..models import clone_model, compile_classifier
 from ._common import (
     DEFAULT_BATCH_SIZE,
     UnsupportedLayerError,
     announce,
     check_inputs,
     check_model,
-    copy_model,
     fine_tune,
     resolve_layer_names,
     resolve_training,
@@ -57,7 +56,7 @@ def quantize_aware_model(model, layers: str | Iterable[str] | None = None, schem
     quantize = tfmot.quantization.keras
     if scheme is None:
         scheme = quantize.default_8bit.Default8BitQuantizeScheme()
-    work = copy_model(model)
+    work = clone_model(model)
     # quantize_apply rebuilds the model from its config; custom layer classes must be known by name or
     # Keras fails with an obscure TypeError before TFMOT can say which layer it cannot quantize.
     custom_objects = {type(layer).__name__: type(layer) for layer in work.layers}

@@ -320,15 +320,6 @@ class SparsitySlider:
         return self.widget._repr_mimebundle_(**kwargs)
 
 
-def sparsity_slider(
-    kernels: Mapping[float, Any],
-    sweep: pd.DataFrame,
-    conversion: str = "float32",
-    references: Mapping[str, Sequence[float]] | None = None,
-    max_inputs: int = 64,
-    max_outputs: int = 128,
-    layer: str = "kernel",
-) -> SparsitySlider:
-    """Build a :class:`SparsitySlider`: ``kernels`` maps each swept sparsity to one layer's kernel, ``sweep``
-    is the table of :func:`plot_sparsity_sweep` (the rows of ``conversion`` give the numbers shown)."""
-    return SparsitySlider(kernels, sweep, conversion, references, max_inputs, max_outputs, layer)
+# The notebook-facing name: ``kernels`` maps each swept sparsity to one layer's kernel, ``sweep`` is the table of
+# :func:`plot_sparsity_sweep` (the rows of ``conversion`` give the numbers shown).
+sparsity_slider = SparsitySlider
