@@ -269,7 +269,7 @@ def test_notebook06_dashboard_in_chromium(tmp_path):
             found = {selector: cell.locator(selector).count() for selector in expect_widgets}
             assert found == expect_widgets, f"dashboard widgets rendered: {found}, expected {expect_widgets}"
             output = cell.locator(".widget-output")
-            status = cell.locator(".widget-html")
+            status = cell.locator(".widget-html").first  # the choice line; the machine stamp follows it
             table = pd.read_csv(root / "results" / "results.csv", index_col="technique")
             before = row_order(output)
             assert sorted(before) == sorted(table.index), f"the dashboard shows rows {before}"

@@ -60,3 +60,34 @@ def test_make_converter_is_configured_not_converted(baseline):
     converter = wu.make_converter(baseline, "float16")
     assert converter.optimizations == [tf.lite.Optimize.DEFAULT]
     assert converter.target_spec.supported_types == [tf.float16]
+
+
+@pytest.fixture(scope="module")
+def qat_models(baseline, small_mnist):
+    tiny = small_mnist.subset(128, 64)
+    return (wu.recipes.qat(baseline, tiny, epochs=1, verbose=0),
+            wu.recipes.qat(baseline, tiny, epochs=1, layers=["conv1"], verbose=0))
+
+
+def test_qat_model_converts_to_full_integer_without_calibration(qat_models, baseline, small_mnist):
+    from workshop_utils.convert import is_qat_model
+
+    qat_model, _ = qat_models
+    assert is_qat_model(qat_model) and not is_qat_model(baseline)
+    blob = wu.to_tflite(qat_model, "full_integer")
+    interpreter = wu.make_interpreter(blob, use_xnnpack=False)
+    assert interpreter.get_input_details()[0]["dtype"] == np.int8
+    assert interpreter.get_output_details()[0]["dtype"] == np.int8
+    dtypes = {np.dtype(detail["dtype"]) for detail in interpreter.get_tensor_details()}
+    assert np.dtype(np.float32) not in dtypes  # every tensor integer: full integer, from QAT's ranges
+    calibrated = wu.to_tflite(qat_model, "full_integer", representative_data=small_mnist.x_train[:100])
+    without = wu.evaluate_tflite(blob, small_mnist.x_test, small_mnist.y_test)
+    assert abs(without - wu.evaluate_tflite(calibrated, small_mnist.x_test, small_mnist.y_test)) <= 0.02
+
+
+def test_partial_qat_model_still_needs_calibration(qat_models):
+    _, partial = qat_models
+    with pytest.raises(ValueError, match=r"leaves layer\(s\) \[.*'conv2'.*\] unquantized.*representative_data"):
+        wu.to_tflite(partial, "full_integer")
+    with pytest.raises(ValueError, match="calibrates activation ranges"):
+        wu.to_tflite(qat_models[0], "int16x8")  # 16x8 has no QAT ranges: calibration stays required

@@ -56,7 +56,22 @@ def test_decision_table_wording_follows_numbers():
     assert decisions.loc["full_integer", "speed on this CPU"].startswith("faster")
     assert decisions.loc["pruned_int8", "speed on this CPU"].startswith("faster")
     assert decisions.loc["float32", "speed on this CPU"].startswith("same speed")
+    assert decisions.loc["full_integer", "speed on this CPU"] == "faster (2.50x [2.40, 2.60])"
+    assert decisions.attrs["machine"] == str(wu.machine_info())
     assert decisions.loc["pruned_int8", "needs training"].startswith("yes")
     assert decisions.loc["full_integer", "needs training"] == "no"
     slow = decision_table(_comparison(threads=0))  # pruned speedup 0.5 [0.4, 0.6]
     assert slow.loc["pruned_int8", "speed on this CPU"].startswith("slower")
+
+
+def test_dashboard_shows_machine_and_speed_verdicts(small_mnist, capsys):
+    dashboard = Dashboard(_comparison(), small_mnist, rerun=lambda *a, **k: _comparison())
+    assert f"Measured on: {wu.machine_info()}".replace("&", "&amp;") in dashboard.machine.value
+    assert dashboard.threads.max == wu.machine_info().cores
+    capsys.readouterr()
+    dashboard.metric.value = "speedup vs float32"  # outside a notebook, display() prints
+    shown = capsys.readouterr().out
+    assert "full_integer ran at 2.50x float32's speed [2.40, 2.60]: faster on this machine." in shown
+    assert "Likely cause:" in shown
+    dashboard.metric.value = "accuracy"
+    assert "Likely cause:" not in capsys.readouterr().out

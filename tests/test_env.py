@@ -15,7 +15,9 @@ def test_check_environment_reports_versions(capsys):
     report = wu.check_environment()
     assert report.ok, report.problems
     assert report.versions["tensorflow"] and report.versions["tf-keras"]
-    assert "Environment OK" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Environment OK" in out
+    assert f"Machine: {wu.machine_info()}" in out and report.machine == str(wu.machine_info())
 
 
 def test_check_environment_flags_mismatched_tf_keras(monkeypatch):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from IPython.core.formatters import DisplayFormatter
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -119,7 +121,19 @@ def test_show_figure_returns_an_ipython_image():
     shown = figures.show_figure("dense_vs_pruned.png")
     assert isinstance(shown, IPyImage)
     assert shown.data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert figures.show_figure("clustering.gif", width=500).width == 500
+    animation = figures.show_figure("clustering.gif", width=500)  # HTML: nbconvert's HTML drops image/gif
+    gif = base64.b64encode((figures.IMAGES_DIR / "clustering.gif").read_bytes()).decode()
+    assert f'src="data:image/gif;base64,{gif}"' in animation.data and 'width="500"' in animation.data
+    bundle, _ = DisplayFormatter().format(animation)
+    assert "text/html" in bundle and "image/gif" not in bundle
+
+
+def test_show_figure_accepts_a_path_to_any_gif(tmp_path):
+    gif = tmp_path / "mine.gif"
+    gif.write_bytes((figures.IMAGES_DIR / "clustering.gif").read_bytes())
+    assert base64.b64encode(gif.read_bytes()).decode() in figures.show_figure(gif).data
+    with pytest.raises(FileNotFoundError, match="existing PNG or GIF"):
+        figures.show_figure(tmp_path / "missing.gif")
 
 
 def test_show_figure_missing_names_the_fix():

@@ -114,3 +114,19 @@ def test_plain_kernels_give_the_same_accuracy(blobs, small_mnist):
     assert abs(with_xnnpack - plain) <= 0.01
     ops = {op["op_name"] for op in wu.make_interpreter(blobs["float32"], use_xnnpack=False)._get_ops_details()}
     assert "CONV_2D" in ops and "DELEGATE" not in ops
+
+
+def test_latency_by_threads_side_by_side(blobs, small_mnist):
+    from workshop_utils.measure import all_cores, latency_by_threads
+
+    models = {"float32": blobs["float32"], "full_integer": blobs["full_integer"]}
+    table = latency_by_threads(models, small_mnist.x_test[:1], thread_counts=(1, 2), rounds=3, round_s=0.01,
+                               warmup_s=0.05, instances=1)
+    assert list(table.index) == ["float32", "full_integer"]
+    for n in (1, 2):
+        assert table.loc["float32", f"speedup_x_{n}t"] == 1.0 and (table[f"median_us_{n}t"] > 0).all()
+    assert (table["threads_gain_x"] == table["median_us_1t"] / table["median_us_2t"]).all()
+    assert table.attrs["thread_counts"] == (1, 2)
+    assert all_cores() == wu.machine_info().cores >= 1
+    with pytest.raises(ValueError, match="thread_counts must be positive"):
+        latency_by_threads(models, small_mnist.x_test[:1], thread_counts=(0,))

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import workshop_utils as wu  # must come before TensorFlow: it switches to tf_keras (Keras 2)
+from conftest import pooled_digits
 
 # isort: split
 import tf_keras
@@ -29,12 +30,7 @@ class Scale(tf_keras.layers.Layer):
 @pytest.fixture(scope="module")
 def tiny() -> wu.Dataset:
     """512/256 real digits from the offline sample, average-pooled to 14x14 so everything stays small."""
-    ds = wu.load_dataset("mnist", offline=True).subset(512, 256)
-
-    def pool(x: np.ndarray) -> np.ndarray:
-        return x.reshape(len(x), 14, 2, 14, 2, 1).mean(axis=(2, 4))
-
-    return wu.Dataset(pool(ds.x_train), ds.y_train, pool(ds.x_test), ds.y_test, name="tiny")
+    return pooled_digits(512, 256, "tiny")
 
 
 @pytest.fixture(scope="module")

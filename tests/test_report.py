@@ -30,6 +30,16 @@ def test_results_table_columns_and_ratios():
     assert table.loc["int8", "latency_median_us"] == 24.0 and table.loc["int8", "speedup_ci_high"] == 2.6
 
 
+def test_microcontroller_columns():
+    results = _results() + [wu.ModelResult("int8_mcu", wu.ModelSize(260, 225), 0.965, 31_000.0),
+                            wu.ModelResult("hybrid", wu.ModelSize(300, 250), 0.96, mcu_note="refused: hybrid")]
+    table = wu.results_table(results)
+    assert (table["flash_bytes"] == table["raw_bytes"]).all()
+    assert table["mcu_arena_bytes"].isna().sum() == 3 and table.loc["int8_mcu", "mcu_arena_bytes"] == 31_000.0
+    text = wu.to_markdown(table)
+    assert "MCU arena KB" in text and "- hybrid: refused: hybrid" in text
+
+
 def test_results_table_without_latency_has_nan():
     table = wu.results_table(_results())
     assert table["speedup_x"].isna().all()
@@ -116,3 +126,32 @@ def test_write_outputs(tmp_path):
     assert text.startswith("# Demo") and "| pruned_int8" in text and "kept" in text
     assert paths["figure"].stat().st_size > 10_000
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+
+
+def test_every_output_carries_the_machine_stamp(tmp_path):
+    import json
+
+    from workshop_utils.report import machine_stamp, plot_comparison, to_markdown, write_outputs
+
+    matplotlib.use("Agg")
+    table = wu.results_table(_results(), _latency())
+    stamp = str(wu.machine_info())
+    assert machine_stamp(table) == stamp
+    assert to_markdown(table).rstrip().endswith(f"Measured on: {stamp}")
+    figure = plot_comparison(table)
+    assert any(f"Measured on: {stamp}" == text.get_text() for text in figure.texts)
+    paths = write_outputs(table, tmp_path / "out", title="Demo")
+    assert f"Measured on: {stamp}" in paths["markdown"].read_text()
+    sidecar = json.loads(paths["machine"].read_text())
+    assert sidecar["stamp"] == stamp and sidecar["describes"] == "results.csv"
+    assert sidecar["num_threads"] == table.attrs.get("num_threads")
+    assert "Measured on" not in paths["csv"].read_text()  # the CSV stays a plain table
+
+
+def test_table_without_stamp_prints_none():
+    from workshop_utils.report import machine_stamp, to_markdown
+
+    table = wu.results_table(_results(), _latency())
+    table.attrs.pop("machine")
+    assert machine_stamp(table) is None
+    assert "Measured on" not in to_markdown(table)

@@ -4,17 +4,19 @@ Importing this package switches TensorFlow to tf_keras (Keras 2) before TensorFl
 TensorFlow Model Optimization Toolkit only works with tf_keras models.
 """
 
-from .env import use_legacy_keras
+from .env import load_tensorflow_quietly, use_legacy_keras
 
 use_legacy_keras()  # must run before anything below imports TensorFlow
+load_tensorflow_quietly()  # hides TensorFlow's C++ start-up lines (WORKSHOP_VERBOSE=1 shows them)
 
-from . import inspect_weights, quant_debug, recipes  # noqa: E402  (TFMOT itself loads on first use)
+from . import exercises, inspect_weights, mcu, native_output, quant_debug, quantizer, recipes  # noqa: E402  (TFMOT itself loads on first use)
 from .cache import cache_dir, clear_cache  # noqa: E402
 from .compare import ROW_NAMES, ROWS, run_comparison  # noqa: E402
 from .convert import MODES, make_converter, to_tflite  # noqa: E402
 from .data import Dataset, load_dataset  # noqa: E402
 from .env import KerasVersionError, check_environment, fast_mode, in_colab, set_seeds  # noqa: E402
 from .figures import show_figure  # noqa: E402
+from .machine import MachineInfo, machine_info  # noqa: E402
 from .measure import (  # noqa: E402
     ModelSize,
     benchmark_latency,
@@ -31,6 +33,7 @@ from .models import (  # noqa: E402
     keras_accuracy,
 )
 from .report import ModelResult, format_table, plot_comparison, results_table, to_markdown  # noqa: E402
+from .verdicts import explain_speeds, speed_explanation, speed_verdict  # noqa: E402
 from .viz.samples import plot_image_grid  # noqa: E402
 
 __all__ = [
@@ -39,11 +42,13 @@ __all__ = [
     "MODES", "make_converter", "to_tflite",
     "ModelSize", "model_size", "evaluate_tflite", "predict_tflite", "make_interpreter", "benchmark_latency",
     # techniques and inspection
-    "recipes", "inspect_weights", "quant_debug",
+    "recipes", "inspect_weights", "quant_debug", "exercises", "mcu", "quantizer", "native_output",
     # the comparison table, plots and figures
     "ROWS", "ROW_NAMES", "run_comparison", "ModelResult", "results_table", "format_table", "to_markdown",
     "plot_comparison", "plot_image_grid", "show_figure",
     # environment and cache
     "check_environment", "fast_mode", "in_colab", "set_seeds", "cache_dir", "clear_cache",
     "KerasVersionError", "UnsupportedModelError",
+    # where a result was measured, and speed sentences computed from the measurement
+    "MachineInfo", "machine_info", "speed_verdict", "speed_explanation", "explain_speeds",
 ]

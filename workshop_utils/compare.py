@@ -18,11 +18,18 @@ from . import cache
 from .convert import CALIBRATION_MODES, to_tflite
 from .data import Dataset
 from .env import fast_mode
+from .machine import machine_info
+from .mcu import McuUnavailableError, arena_or_reason
 from .measure import benchmark_latency, evaluate_tflite, model_size
 from .models import get_baseline
+from .quantizer import int4_weights
 from .report import ModelResult, results_table
+from .verdicts import speed_direction
 
 CALIBRATION_SAMPLES = 200
+MCU_CHECK_IMAGES = 100  # test images on which TFLite Micro's predictions are checked against LiteRT's
+# Modes done by the LiteRT quantizer on the technique's float32 conversion (workshop_utils.quantizer).
+QUANTIZER_MODES: dict[str, Callable[[bytes], bytes]] = {"int4_weights": int4_weights}
 REFERENCE_ROW = "float32"
 
 
@@ -42,11 +49,14 @@ ROWS: tuple[Row, ...] = (
     Row("full_integer", "baseline", "full_integer", "PTQ: int8 weights and activations"),
     Row("float16", "baseline", "float16", "PTQ: float16 weights"),
     Row("int16x8", "baseline", "int16x8", "PTQ: int16 activations, int8 weights"),
+    Row("int4_weights", "baseline", "int4_weights", "LiteRT quantizer: int4 weights per channel, float activations"),
     Row("qat_int8", "qat", "full_integer", "quantization-aware training"),
     Row("pruned", "prune", "float32", "magnitude pruning to 80% sparsity"),
     Row("pruned_int8", "prune", "full_integer", "pruning + full integer PTQ"),
+    Row("pruned_int4", "prune", "int4_weights", "pruning + int4 weights (zeros stay zero: sparsity and 4 bits stack)"),
     Row("clustered", "cluster", "float32", "weight clustering, 16 clusters"),
     Row("clustered_int8", "cluster", "full_integer", "clustering + full integer PTQ"),
+    Row("clustered_int4", "cluster", "int4_weights", "clustering + int4 weights (16 shared values, 16 int4 levels)"),
     Row("pqat_int8", "pqat", "full_integer", "pruning + sparsity-preserving QAT"),
     Row("cqat_int8", "cqat", "full_integer", "clustering + cluster-preserving QAT"),
     Row("pcqat_int8", "pcqat", "full_integer", "pruning + clustering + preserving QAT"),
@@ -75,12 +85,33 @@ class Comparison:
     cached: dict[str, bool] = field(default_factory=dict)
 
 
-def _technique_model(technique: str, baseline, dataset: Dataset, recipe_options: dict[str, Any]):
+# Stages a collaborative recipe can take ready-made (technique -> (stage technique, recipe keyword)), so a cold
+# run trains each stage once: pruning for pruned*, pqat and pcqat; clustering for clustered* and cqat.
+SHARED_STAGES: dict[str, tuple[tuple[str, str], ...]] = {
+    "pqat": (("prune", "pruned"),), "cqat": (("cluster", "clustered"),), "pcqat": (("prune", "pruned"),),
+}
+
+
+def _technique_model(
+    technique: str, baseline, dataset: Dataset, recipe_options: dict[str, Any], stages: dict[str, Any] | None = None
+):
+    """The row's Keras model. ``stages`` (technique -> model, filled here) shares a stage between recipes.
+
+    A stage is shared only when neither recipe has options, so the shared model is exactly the one the
+    recipe would train itself (the recipes seed every stage alike): the rows' cache keys stay valid.
+    """
     if technique == "baseline":
         return baseline
     from .recipes import RECIPES
 
-    return RECIPES[technique](baseline, dataset, **recipe_options.get(technique, {}))
+    options = dict(recipe_options.get(technique, {}))
+    if stages is not None and not options:
+        for stage, keyword in SHARED_STAGES.get(technique, ()):
+            if not recipe_options.get(stage):
+                if stage not in stages:
+                    stages[stage] = RECIPES[stage](baseline, dataset)
+                options[keyword] = stages[stage]
+    return RECIPES[technique](baseline, dataset, **options)
 
 
 def _recipes_fingerprint() -> str:
@@ -92,22 +123,61 @@ def _recipes_fingerprint() -> str:
 def _row_key(row: Row, baseline_key: str, fast: bool, options: dict[str, Any]) -> str:
     import tensorflow as tf
 
-    return cache.cache_key({
+    parts = {
         "row": row.name, "technique": row.technique, "mode": row.mode, "baseline": baseline_key,
         "fast": fast, "options": options, "calibration": CALIBRATION_SAMPLES, "tensorflow": tf.__version__,
         "recipes": _recipes_fingerprint() if row.technique != "baseline" else None,
-    })
+    }
+    if row.mode in QUANTIZER_MODES:  # only these rows depend on the quantizer (other keys stay as they were)
+        from importlib.metadata import version
+
+        parts["litert_quantizer"] = version("litert-quantizer")
+    return cache.cache_key(parts)
 
 
-def _load_row(folder: Path, key: str) -> tuple[bytes, dict[str, Any]] | None:
-    meta = cache.read_json(folder / f"{key}.json")
-    blob_path = folder / f"{key}.tflite"
-    if meta is None or meta.get("key") != key or not blob_path.exists():
-        return None
+def _convert(model, mode: str, calibration) -> bytes:
+    """The row's TFLite model: the converter's mode, or the LiteRT quantizer applied to the float32 conversion."""
+    if mode in QUANTIZER_MODES:
+        return QUANTIZER_MODES[mode](to_tflite(model, "float32"))
+    return to_tflite(model, mode, representative_data=calibration)
+
+
+def _with_mcu(meta: dict[str, Any], blob: bytes, meta_path: Path, dataset: Dataset) -> dict[str, Any]:
+    """``meta`` with TFLite Micro's arena (or why there is none), measured once and cached beside the row.
+
+    Without tflite-micro nothing is cached, so the arena is measured on a later run where it is installed.
+    """
+    if "mcu_arena_bytes" in meta:
+        return meta
+    try:
+        arena, note = arena_or_reason(blob, dataset.x_test[:MCU_CHECK_IMAGES])
+    except McuUnavailableError:
+        return {**meta, "mcu_note": "tflite-micro is not available on this platform (Linux x86-64 wheels only)"}
+    meta = {**meta, "mcu_arena_bytes": arena, "mcu_note": note}
+    cache.write_json_atomic(meta_path, meta)
+    return meta
+
+
+def _load_row(folder: Path, key: str) -> tuple[tuple[bytes, dict[str, Any]] | None, str | None]:
+    """(the cached blob and metadata, None), or (None, why it is unusable); (None, None) when never cached."""
+    meta_path, blob_path = folder / f"{key}.json", folder / f"{key}.tflite"
+    if not meta_path.exists() and not blob_path.exists():
+        return None, None
+    meta = cache.read_json(meta_path)
+    if meta is None:
+        return None, "its metadata is missing or unreadable"
+    if meta.get("key") != key:
+        return None, "its metadata belongs to other settings (stale)"
+    if not all(isinstance(meta.get(field_), (int, float)) for field_ in ("accuracy", "raw_bytes", "seconds")):
+        return None, "its metadata lacks accuracy, raw_bytes or seconds (corrupt)"
+    if not blob_path.exists():
+        return None, "its .tflite file is missing"
     blob = blob_path.read_bytes()
-    if len(blob) != meta.get("raw_bytes"):
-        return None  # truncated or replaced: recompute
-    return blob, meta
+    if len(blob) != meta["raw_bytes"]:
+        return None, f"its .tflite file has {len(blob)} bytes instead of {meta['raw_bytes']} (truncated or replaced)"
+    if blob[4:8] != b"TFL3":
+        return None, "its .tflite file is not a TFLite model (corrupt)"
+    return (blob, meta), None
 
 
 def run_comparison(
@@ -143,14 +213,17 @@ def run_comparison(
     for row in tqdm(rows, desc="comparison rows", leave=False):
         key = _row_key(row, baseline_key, fast, recipe_options.get(row.technique, {}))
         with cache.lock(folder / key):
-            hit = _load_row(folder, key) if use_cache else None
+            hit, problem = _load_row(folder, key) if use_cache else (None, None)
+            if problem:
+                log(f"[{row.name}] cached row {folder / key}.* is unusable: {problem}. Recomputing.")
             if hit is None:
                 log(f"[{row.name}] {row.description}: computing")
                 start = time.perf_counter()
                 if row.technique not in technique_models:
-                    technique_models[row.technique] = _technique_model(row.technique, baseline, dataset, recipe_options)
+                    technique_models[row.technique] = _technique_model(
+                        row.technique, baseline, dataset, recipe_options, stages=technique_models)
                 calibration = dataset.x_train[:CALIBRATION_SAMPLES] if row.mode in CALIBRATION_MODES else None
-                blob = to_tflite(technique_models[row.technique], row.mode, representative_data=calibration)
+                blob = _convert(technique_models[row.technique], row.mode, calibration)
                 accuracy = evaluate_tflite(blob, dataset.x_test, dataset.y_test)
                 meta = {"key": key, "row": row.name, "accuracy": accuracy, "raw_bytes": len(blob),
                         "seconds": time.perf_counter() - start}
@@ -159,10 +232,13 @@ def run_comparison(
             else:
                 blob, meta = hit
                 log(f"[{row.name}] loaded from cache")
+            meta = _with_mcu(meta, blob, folder / f"{key}.json", dataset)
         blobs[row.name] = blob
         seconds[row.name] = float(meta["seconds"])
         cached[row.name] = hit is not None
-        results.append(ModelResult(row.name, model_size(blob), float(meta["accuracy"])))
+        arena = meta.get("mcu_arena_bytes")
+        results.append(ModelResult(row.name, model_size(blob), float(meta["accuracy"]),
+                                   float("nan") if arena is None else float(arena), meta.get("mcu_note", "")))
     latency = None
     if measure_latency:
         log(f"Measuring latency of {len(blobs)} models (batch 1, {num_threads} thread(s), interleaved rounds)")
@@ -173,21 +249,21 @@ def run_comparison(
 
 
 def decision_table(comparison: Comparison) -> pd.DataFrame:
-    """What each row buys and costs on this machine, worded from the measured numbers."""
+    """What each row buys and costs on this machine, worded from the measured numbers.
+
+    The speed column follows :func:`~workshop_utils.verdicts.speed_direction` (the interval decides); the
+    sentences and likely causes per row are :func:`~workshop_utils.verdicts.explain_speeds`. ``attrs["machine"]``
+    holds the stamp of the machine the latency was measured on.
+    """
     table = comparison.table
     specs = {row.name: row for row in ROWS}
     records = []
     for name, row in table.iterrows():
         spec = specs.get(name)
-        speed = row["speedup_x"]
-        if pd.isna(speed):
-            speed_text = "not measured"
-        elif row["speedup_ci_low"] > 1.05:
-            speed_text = f"faster ({speed:.2f}x)"
-        elif row["speedup_ci_high"] < 0.95:
-            speed_text = f"slower ({speed:.2f}x)"
-        else:
-            speed_text = f"same speed ({speed:.2f}x)"
+        speed, low, high = (float(row[c]) for c in ("speedup_x", "speedup_ci_low", "speedup_ci_high"))
+        direction = speed_direction(speed, low, high)  # the same rule as wu.speed_verdict
+        speed_text = direction if direction == "not measured" else (
+            f"{'same speed' if direction == 'same' else direction} ({speed:.2f}x [{low:.2f}, {high:.2f}])")
         records.append({
             "row": name,
             "what it does": spec.description if spec else "",
@@ -197,4 +273,6 @@ def decision_table(comparison: Comparison) -> pd.DataFrame:
             "speed on this CPU": speed_text,
             "time to produce (s)": round(comparison.seconds.get(name, float("nan")), 1),
         })
-    return pd.DataFrame(records).set_index("row")
+    decisions = pd.DataFrame(records).set_index("row")
+    decisions.attrs["machine"] = str(machine_info())
+    return decisions

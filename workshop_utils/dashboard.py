@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import os
+import html
 from collections.abc import Callable
 
 import pandas as pd
 
 from .compare import Comparison, run_comparison
 from .data import Dataset
-from .report import plot_size_vs_accuracy, smallest_within_budget, style_table
+from .machine import machine_info
+from .measure import all_cores
+from .report import machine_stamp, plot_size_vs_accuracy, smallest_within_budget, style_table
+from .verdicts import explain_speeds
 
 METRICS = {
     "zipped size (KB)": ("zipped_bytes", True),
@@ -18,10 +21,14 @@ METRICS = {
     "speedup vs float32": ("speedup_x", False),
     "latency median (µs)": ("latency_median_us", True),
 }
+SPEED_METRICS = ("speedup_x", "latency_median_us")  # sorting by these also shows each row's verdict and cause
 
 
 class Dashboard:
     """Pick techniques, a metric to sort and plot, an accuracy budget, and re-measure latency with N threads.
+
+    The machine stamp is shown under the controls; sorting by a speed metric also lists each row's speed
+    verdict and likely cause (:func:`~workshop_utils.verdicts.explain_speeds`).
 
     ``widget`` is what the notebook displays; ``refresh()`` and ``remeasure()`` are what the controls call,
     so the dashboard can also be driven from code (and from tests).
@@ -37,14 +44,16 @@ class Dashboard:
         self.metric = widgets.Dropdown(options=list(METRICS), value="zipped size (KB)", description="Metric")
         self.budget = widgets.FloatSlider(value=1.0, min=0.0, max=5.0, step=0.1, description="Max loss (pts)",
                                           style={"description_width": "initial"}, readout_format=".1f")
-        self.threads = widgets.IntSlider(value=1, min=1, max=max(1, os.cpu_count() or 1), description="Threads")
+        self.threads = widgets.IntSlider(value=1, min=1, max=max(1, all_cores()), description="Threads")
         self.button = widgets.Button(description="Re-measure latency", icon="stopwatch")
         self.status = widgets.HTML()
+        self.machine = widgets.HTML()
         self.output = widgets.Output()
         for control in (self.techniques, self.metric, self.budget):
             control.observe(lambda _change: self.refresh(), names="value")
         self.button.on_click(lambda _button: self.remeasure())
-        controls = widgets.VBox([self.metric, self.budget, widgets.HBox([self.threads, self.button]), self.status])
+        controls = widgets.VBox([self.metric, self.budget, widgets.HBox([self.threads, self.button]), self.status,
+                                 self.machine])
         self.widget = widgets.VBox([widgets.HBox([self.techniques, controls]), self.output])
         self.refresh()
 
@@ -62,6 +71,8 @@ class Dashboard:
         table = self.selected_table()
         chosen = smallest_within_budget(table, self.budget.value) if len(table) else None
         column, _ = METRICS[self.metric.value]
+        stamp = machine_stamp(self.comparison.table) or str(machine_info())
+        self.machine.value = f"<small>Measured on: {html.escape(stamp)}</small>"
         self.status.value = (
             f"Smallest model losing at most {self.budget.value:.1f} pts: <b>{chosen}</b>" if chosen
             else "No selected row fits that accuracy budget."
@@ -72,6 +83,9 @@ class Dashboard:
                 print("Select at least one row.")
                 return None
             display(style_table(table))
+            if column in SPEED_METRICS and table["speedup_x"].notna().any():
+                with pd.option_context("display.max_colwidth", None):
+                    display(explain_speeds(table))
             fig, ax = plt.subplots(figsize=(8, 0.35 * len(table) + 1.2))
             scale = {"zipped_bytes": 1 / 1024, "accuracy": 100}.get(column, 1)
             values = table[column] * scale

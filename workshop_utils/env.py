@@ -12,6 +12,7 @@ import os
 import platform
 import random
 import sys
+import warnings
 from dataclasses import dataclass, field
 
 LEGACY_KERAS_VAR = "TF_USE_LEGACY_KERAS"
@@ -43,6 +44,33 @@ def use_legacy_keras() -> None:
         return
     if not _truthy(os.environ.get(LEGACY_KERAS_VAR)):
         raise KerasVersionError(_RESTART_HINT)
+
+
+VERBOSE_VAR = "WORKSHOP_VERBOSE"
+
+
+def load_tensorflow_quietly() -> None:
+    """Import TensorFlow and probe its devices with the C-level start-up lines held back.
+
+    TensorFlow's C++ side prints lines no learner can act on (the absl pre-init warning, "oneDNN custom
+    operations are on", "Could not find cuda drivers", "failed call to cuInit") straight to file
+    descriptor 2, which ``TF_CPP_MIN_LOG_LEVEL`` no longer hides. They are captured here; they are shown
+    when the import fails, or always with ``WORKSHOP_VERBOSE=1``.
+    """
+    # Said by the converter on every int8-input conversion (calibrated or QAT); nothing to act on.
+    warnings.filterwarnings("ignore", message="Statistics for quantized inputs were expected")
+    if "tensorflow" in sys.modules or _truthy(os.environ.get(VERBOSE_VAR)):
+        return
+    from .native_output import capture_native_output
+
+    try:
+        with capture_native_output(fds=(2,)) as startup:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()  # the CUDA probe happens here, once
+    except Exception:
+        sys.stderr.write(startup.text)
+        raise
 
 
 def quiet_tensorflow_logs() -> None:
@@ -106,6 +134,7 @@ class EnvironmentReport:
     colab: bool
     keras_major: int
     problems: list[str] = field(default_factory=list)
+    machine: str = ""  # wu.machine_info()'s stamp: the CPU features that decide int8/fp16 speed
 
     @property
     def ok(self) -> bool:
@@ -113,6 +142,7 @@ class EnvironmentReport:
 
     def __str__(self) -> str:
         lines = [f"Python {self.python} on {platform.machine()}, {self.cpu_count} CPU cores"]
+        lines += [f"Machine: {self.machine}"] if self.machine else []
         lines += [f"{name:<32} {ver or 'NOT INSTALLED'}" for name, ver in self.versions.items()]
         lines.append(f"tf.keras is Keras {self.keras_major}")
         lines.append(f"GPUs: {', '.join(self.gpus) if self.gpus else 'none (CPU only: fine for this workshop)'}")
@@ -143,6 +173,8 @@ def check_environment(verbose: bool = True) -> EnvironmentReport:
     if keras_major != 2:
         problems.append(_RESTART_HINT)
     gpus = [d.name for d in tf.config.list_physical_devices("GPU")]
+    from .machine import machine_info
+
     report = EnvironmentReport(
         versions=versions,
         python=platform.python_version(),
@@ -151,6 +183,7 @@ def check_environment(verbose: bool = True) -> EnvironmentReport:
         colab=in_colab(),
         keras_major=keras_major,
         problems=problems,
+        machine=str(machine_info()),
     )
     if verbose:
         print(report)

@@ -33,7 +33,7 @@ from PIL import Image as PILImage
 from .cache import atomic_path
 
 if TYPE_CHECKING:
-    from IPython.display import Image
+    from IPython.display import HTML, Image
     from matplotlib.axes import Axes
 
 IMAGES_DIR = Path(__file__).resolve().parents[1] / "images"
@@ -204,9 +204,9 @@ _QUANT_TABLE_ROWS = (
     ("full_integer", "Full integer", 'mode="full_integer"', "int8", "int8", "~100–500 inputs",
      "~4x smaller", "CPU, Edge TPU,\nmicrocontrollers", "no"),
     ("float16", "Float16", 'mode="float16"', "float16", "float32", "not needed", "~2x smaller",
-     "GPU (the CPU computes\nin float32)", "no"),
+     "GPU; ARMv8.2+ CPUs\n(x86: float32 math)", "no"),
     ("int16x8", "16x8 (experimental)", 'mode="int16x8"', "int8", "int16", "~100–500 inputs", "~3–4x smaller",
-     "CPU (kernels slower\nthan int8)", "no"),
+     "int16-capable HW\n(CPU: no fast kernels)", "no"),
     ("qat", "QAT, then full integer", "recipes.qat", "int8", "int8", "training data", "~4x smaller",
      "as full integer", "yes (fine-tune)"),
 )
@@ -250,7 +250,7 @@ def quantization_methods_figure() -> Figure:
     _route(ax, [(right, y_int), (bus3, y_int), (bus3, 6.4), (10.85, 6.4)], c["muted"], dashed=True)
 
     _label(ax, 4.53, row + 0.08, "CPU", va="bottom", color=ink, fontweight="bold")
-    _label(ax, bus1 + 0.12, y_f16 + 0.08, "GPU", va="bottom", color=ink, fontweight="bold")
+    _label(ax, bus1 + 0.12, y_f16 + 0.08, "GPU, ARM fp16 CPU", va="bottom", color=ink, fontweight="bold")
     _label(ax, bus1 + 0.12, y_acc - 0.08, "Edge TPU, microcontroller (integer-only)", va="top", color=ink,
            fontweight="bold")
     _label(ax, bus2 + 0.08, y_dyn + 0.06, "no", va="bottom", color=ink)
@@ -873,20 +873,46 @@ def generate_all(out_dir: Path | str = IMAGES_DIR) -> list[Path]:
     return [*written, out / MANIFEST_NAME]
 
 
-def show_figure(name: str, width: int | None = None) -> Image:
-    """Display ``images/<name>`` in a notebook (works on Colab, unlike relative markdown image links)."""
+def show_figure(name: str | os.PathLike[str], width: int | None = None) -> Image | HTML:
+    """Display ``images/<name>`` (or an image file given as a ``pathlib.Path``) in a notebook.
+
+    Works on Colab, unlike relative markdown image links. A PNG becomes an ``IPython.display.Image``; a GIF
+    animation becomes HTML with the GIF embedded (``<img src="data:image/gif;base64,...">``), the one form that
+    JupyterLab, Colab and a notebook rendered to static HTML by nbconvert all show (nbconvert drops ``image/gif``).
+    """
     from IPython.display import Image
 
-    if not name or Path(name).name != name:
-        raise ValueError(f"Pass a file name from images/, such as 'dense_vs_pruned.png', not {name!r}.")
-    path = IMAGES_DIR / name
-    if not path.is_file():
-        known = ", ".join(FIGURE_NAMES)
-        raise FileNotFoundError(
-            f"No figure {path}. Generate the workshop figures with `{REGENERATE_HINT}` "
-            f"(figures: {known})."
-        )
+    if isinstance(name, os.PathLike):
+        path = Path(name)
+        if not path.is_file():
+            raise FileNotFoundError(f"No image file {path}: pass the path of an existing PNG or GIF.")
+    else:
+        if not name or Path(name).name != name:
+            raise ValueError(f"Pass a file name from images/, such as 'dense_vs_pruned.png' (or a pathlib.Path to "
+                             f"your own image), not {name!r}.")
+        path = IMAGES_DIR / name
+        if not path.is_file():
+            known = ", ".join(FIGURE_NAMES)
+            raise FileNotFoundError(
+                f"No figure {path}. Generate the workshop figures with `{REGENERATE_HINT}` "
+                f"(figures: {known})."
+            )
+    if path.suffix.lower() == ".gif":
+        return gif_html(path, width=width)
     return Image(filename=str(path), width=width)
+
+
+def gif_html(path: Path | str, width: int | None = None) -> HTML:
+    """An animated GIF as an HTML ``<img>`` with the file embedded (base64), so every renderer animates it."""
+    import base64
+    import html
+
+    from IPython.display import HTML
+
+    path = Path(path)
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    size = f' width="{int(width)}"' if width is not None else ""
+    return HTML(f'<img src="data:image/gif;base64,{data}" alt="{html.escape(path.name)}"{size}>')
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -253,3 +253,34 @@ def benchmark_latency(
     table.attrs["note"] = LATENCY_NOTE
     table.attrs["num_threads"] = num_threads
     return table
+
+
+def all_cores() -> int:
+    """The cores this process may use (a container or job scheduler can allow fewer than the machine has)."""
+    from .machine import machine_info
+
+    return machine_info().cores
+
+
+def latency_by_threads(
+    models: Mapping[str, bytes], sample: np.ndarray, thread_counts: tuple[int, ...] | None = None, **options
+) -> pd.DataFrame:
+    """The same models measured with each thread count (default: 1 and all cores), side by side.
+
+    Columns per count n: ``median_us_{n}t``, ``speedup_x_{n}t`` (against the first model at n threads) and
+    its interval ``speedup_ci_low_{n}t``/``speedup_ci_high_{n}t``; then ``threads_gain_x`` = median at the
+    fewest threads / median at the most (how much the extra cores help each model). ``options`` go to
+    :func:`benchmark_latency` (rounds, round_s, ...).
+    """
+    counts = tuple(dict.fromkeys(thread_counts or (1, all_cores())))
+    if any(not isinstance(n, int) or n < 1 for n in counts):
+        raise ValueError(f"thread_counts must be positive integers, e.g. (1, {all_cores()}); got {thread_counts}.")
+    columns = ("median_us", "speedup_x", "speedup_ci_low", "speedup_ci_high")
+    parts = []
+    for n in counts:
+        measured = benchmark_latency(models, sample, num_threads=n, **options)
+        parts.append(measured[list(columns)].rename(columns=lambda c, n=n: f"{c}_{n}t"))
+    table = pd.concat(parts, axis=1)
+    table["threads_gain_x"] = table[f"median_us_{counts[0]}t"] / table[f"median_us_{counts[-1]}t"]
+    table.attrs.update({"note": LATENCY_NOTE, "thread_counts": counts})
+    return table

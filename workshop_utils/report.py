@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,11 +11,13 @@ import numpy as np
 import pandas as pd
 
 from .cache import atomic_path
+from .machine import machine_info
 from .measure import ModelSize
 
 COLUMNS = (
     "technique", "raw_bytes", "zipped_bytes", "compression_x", "accuracy", "accuracy_delta_pts",
     "latency_median_us", "latency_p95_us", "speedup_x", "speedup_ci_low", "speedup_ci_high",
+    "flash_bytes", "mcu_arena_bytes", "mcu_note",
 )
 
 
@@ -25,6 +28,8 @@ class ModelResult:
     technique: str
     size: ModelSize
     accuracy: float
+    mcu_arena_bytes: float = float("nan")  # TensorFlow Lite Micro's tensor arena (workshop_utils.mcu); NaN: cannot run
+    mcu_note: str = ""  # why there is no arena (refused by TFLM, tflite-micro unavailable), else ""
 
 
 def results_table(
@@ -35,6 +40,8 @@ def results_table(
     ``reference`` (default: the first result, normally float32) sets compression_x = reference zipped
     / this zipped and accuracy_delta_pts = (this - reference) accuracy in percentage points.
     ``latency`` is :func:`~workshop_utils.measure.benchmark_latency`'s output, indexed by technique.
+    ``attrs["machine"]`` records where it was measured (:func:`~workshop_utils.machine.machine_info`'s fields and
+    its one-line "stamp"), which every output of the table prints.
     """
     if not results:
         raise ValueError("results_table needs at least one ModelResult.")
@@ -50,6 +57,9 @@ def results_table(
         "raw_bytes": [r.size.raw_bytes for r in results],
         "zipped_bytes": [r.size.zipped_bytes for r in results],
         "accuracy": [r.accuracy for r in results],
+        "flash_bytes": [r.size.raw_bytes for r in results],  # on a microcontroller the flatbuffer sits in flash as is
+        "mcu_arena_bytes": [float(r.mcu_arena_bytes) for r in results],
+        "mcu_note": [r.mcu_note for r in results],
     })
     table["compression_x"] = ref.size.zipped_bytes / table["zipped_bytes"]
     table["accuracy_delta_pts"] = (table["accuracy"] - ref.accuracy) * 100
@@ -65,7 +75,16 @@ def results_table(
     table = table[list(COLUMNS)].set_index("technique")
     if latency is not None:
         table.attrs.update(latency.attrs)
+    table.attrs["machine"] = machine_info().to_dict()
     return table
+
+
+def machine_stamp(table: pd.DataFrame) -> str | None:
+    """The one-line stamp of the machine ``table`` was measured on (None if it does not carry one)."""
+    machine = table.attrs.get("machine")
+    if isinstance(machine, dict):
+        return machine.get("stamp")
+    return str(machine) if machine else None
 
 
 def format_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -81,15 +100,33 @@ def format_table(table: pd.DataFrame) -> pd.DataFrame:
         "n/a" if np.isnan(s) else f"{s:.2f}x [{lo:.2f}, {hi:.2f}]"
         for s, lo, hi in zip(table["speedup_x"], table["speedup_ci_low"], table["speedup_ci_high"], strict=True)
     ]
+    if "mcu_arena_bytes" in table:
+        pretty["flash KB"] = (table["flash_bytes"] / 1024).round(1)
+        pretty["MCU arena KB"] = [
+            "n/a" if np.isnan(a) else f"{a / 1024:.1f}" for a in table["mcu_arena_bytes"].astype(float)
+        ]
     return pretty
 
 
+def mcu_notes(table: pd.DataFrame) -> list[str]:
+    """One line per row without a TensorFlow Lite Micro arena: the row and the reason."""
+    if "mcu_note" not in table:
+        return []
+    return [f"{name}: {note}" for name, note in table["mcu_note"].items() if isinstance(note, str) and note]
+
+
 def to_markdown(table: pd.DataFrame) -> str:
-    """The table as GitHub markdown, with the note that latency is this machine's."""
+    """The table as GitHub markdown, with the machine it was measured on and the note that latency is its own."""
     note = table.attrs.get("note", "")
     threads = table.attrs.get("num_threads")
-    footer = f"\n\nLatency: batch 1, {threads} thread(s); {note}.\n" if note else "\n"
-    return format_table(table).to_markdown() + footer
+    stamp = machine_stamp(table)
+    latency_line = f"Latency: batch 1, {threads} thread(s); {note}." if note else ""
+    notes = mcu_notes(table)
+    mcu_line = ("MCU arena n/a (TensorFlow Lite Micro):\n" + "\n".join(f"- {n}" for n in notes)) if notes else ""
+    footer = "\n\n".join(
+        line for line in (latency_line, mcu_line, f"Measured on: {stamp}" if stamp else "") if line
+    )
+    return format_table(table).to_markdown() + (f"\n\n{footer}\n" if footer else "\n")
 
 
 def plot_comparison(table: pd.DataFrame, title: str = "Size, speed and accuracy side by side"):
@@ -123,7 +160,10 @@ def plot_comparison(table: pd.DataFrame, title: str = "Size, speed and accuracy 
     for ax in axes:
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(title)
-    fig.tight_layout()
+    stamp = machine_stamp(table)
+    if stamp:  # a figure shared on its own still says where it was measured
+        fig.text(0.01, 0.005, f"Measured on: {stamp}", fontsize=7, color="#555555", ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.04 if stamp else 0, 1, 1))
     return fig
 
 
@@ -167,11 +207,12 @@ def plot_size_vs_accuracy(table: pd.DataFrame, highlight: str | None = None):
 def style_table(table: pd.DataFrame):
     """A pandas Styler of the table with the best value of each column highlighted."""
     best_high = ["compression_x", "accuracy", "accuracy_delta_pts", "speedup_x"]
-    best_low = ["raw_bytes", "zipped_bytes", "latency_median_us", "latency_p95_us"]
+    best_low = ["raw_bytes", "zipped_bytes", "latency_median_us", "latency_p95_us", "flash_bytes", "mcu_arena_bytes"]
     styler = table.style.format({
         "raw_bytes": "{:,.0f}", "zipped_bytes": "{:,.0f}", "compression_x": "{:.1f}x", "accuracy": "{:.2%}",
         "accuracy_delta_pts": "{:+.2f}", "latency_median_us": "{:.1f}", "latency_p95_us": "{:.1f}",
         "speedup_x": "{:.2f}x", "speedup_ci_low": "{:.2f}", "speedup_ci_high": "{:.2f}",
+        "flash_bytes": "{:,.0f}", "mcu_arena_bytes": "{:,.0f}",
     }, na_rep="n/a")
     style = "background-color: #c7e9c0; font-weight: bold"
     styler = styler.highlight_max(subset=[c for c in best_high if c in table], props=style)
@@ -187,14 +228,25 @@ def smallest_within_budget(table: pd.DataFrame, max_loss_pts: float) -> str | No
 
 
 def write_outputs(table: pd.DataFrame, out_dir: str | Path, title: str, notes: str = "") -> dict[str, Path]:
-    """Write results.csv, results.md (table, then ``notes`` markdown) and comparison.png; returns their paths."""
+    """Write results.csv, results.md (table, then ``notes`` markdown) and comparison.png; returns their paths.
+
+    Where it was measured travels with each file: results.md and comparison.png print the machine stamp, and
+    results.machine.json (beside results.csv, which stays a plain table for ``pd.read_csv``) holds the
+    machine's fields, the stamp and the latency settings.
+    """
     import matplotlib.pyplot as plt
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"csv": out_dir / "results.csv", "markdown": out_dir / "results.md", "figure": out_dir / "comparison.png"}
+    paths = {"csv": out_dir / "results.csv", "markdown": out_dir / "results.md", "figure": out_dir / "comparison.png",
+             "machine": out_dir / "results.machine.json"}
     with atomic_path(paths["csv"]) as tmp:
         table.to_csv(tmp)
+    machine = table.attrs.get("machine") or {"stamp": None}
+    sidecar = {**machine, "num_threads": table.attrs.get("num_threads"), "note": table.attrs.get("note"),
+               "describes": paths["csv"].name}
+    with atomic_path(paths["machine"]) as tmp:
+        tmp.write_text(json.dumps(sidecar, indent=2, default=str) + "\n")
     with atomic_path(paths["markdown"]) as tmp:
         tmp.write_text(f"# {title}\n\n{to_markdown(table)}" + (f"\n{notes.strip()}\n" if notes else ""))
     figure = plot_comparison(table, title=title)

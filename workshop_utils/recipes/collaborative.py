@@ -2,17 +2,46 @@
 
 Plain QAT would move every weight again and undo the sparsity or clustering; TFMOT's "preserve" schemes
 keep the zero mask and the cluster assignments fixed while the model learns to tolerate 8 bits.
+
+Each recipe runs its whole path from the trained dense model, or starts from a stage you already have:
+``pqat(model, ds, pruned=p)`` and ``pcqat(model, ds, pruned=p)`` skip the pruning with ``p = prune(model, ds)``,
+``cqat(model, ds, clustered=c)`` skips the clustering with ``c = cluster(model, ds)``. Every stage starts from
+the same seed, so the result equals the whole-path call with the same options (``compare`` trains each stage
+once this way).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from ..data import Dataset
+from ..env import set_seeds
 from ._common import DEFAULT_BATCH_SIZE, announce, check_inputs, resolve_layer_names, resolve_training
 from .clustering import DEFAULT_CLUSTERS, DEFAULT_INIT, cluster
 from .pruning import prune
 from .quantization import QAT_LEARNING_RATE, quantize_and_fine_tune
+
+_WRAPPER_CLASSES = ("PruneLowMagnitude", "ClusterWeights", "ClusterWeightsMHA", "QuantizeWrapper",
+                    "QuantizeWrapperV2", "QuantizeLayer")
+
+
+def check_stage(stage: Any, dataset: Dataset, recipe: str, keyword: str, stage_options: dict[str, Any]) -> None:
+    """A given stage model must be a stripped tf_keras model for ``dataset``, passed without the stage's options."""
+    given = [name for name, value in stage_options.items() if value is not None]
+    if given:
+        raise ValueError(
+            f"recipes.{recipe} got {keyword}= (a finished stage) together with {', '.join(given)}, which only "
+            f"configure the stage it skips. Fix: pass those options to the stage's own recipe, or drop {keyword}=."
+        )
+    check_inputs(stage, dataset, recipe)
+    wrapped = [layer.name for layer in stage.layers if type(layer).__name__ in _WRAPPER_CLASSES]
+    if wrapped:
+        raise ValueError(
+            f"recipes.{recipe} needs {keyword}= stripped of TFMOT wrappers; layer(s) {wrapped} are still wrapped. "
+            "Fix: pass the output of wu.recipes.prune / wu.recipes.cluster (they strip), or strip_pruning / "
+            "strip_clustering yourself."
+        )
 
 
 def _prune_preserve_scheme():
@@ -39,20 +68,30 @@ def pqat(
     layers: str | Iterable[str] | None = None,
     seed: int = 0,
     verbose: int = 1,
+    pruned: Any = None,
 ):
     """Prune (see :func:`prune`), then sparsity-preserving QAT; returns the QAT model.
 
     ``epochs`` applies to each stage; ``learning_rate`` to the QAT stage (pruning uses its own default).
+    ``pruned``: an already pruned model (``prune(model, dataset, ...)``) to start the QAT stage from instead
+    of pruning again.
     """
     check_inputs(model, dataset, "pqat")
     epochs = resolve_training(epochs, batch_size, learning_rate)
     names = resolve_layer_names(model, layers)
+    if pruned is not None:
+        check_stage(pruned, dataset, "pqat", "pruned",
+                    {"target_sparsity": target_sparsity, "sparsity_m_by_n": sparsity_m_by_n})
     with announce("pqat", verbose, seed) as info:
-        pruned = prune(model, dataset, target_sparsity, epochs=epochs, batch_size=batch_size,
-                       sparsity_m_by_n=sparsity_m_by_n, layers=names, seed=seed, verbose=verbose)
+        if pruned is None:
+            pruned = prune(model, dataset, target_sparsity, epochs=epochs, batch_size=batch_size,
+                           sparsity_m_by_n=sparsity_m_by_n, layers=names, seed=seed, verbose=verbose)
+            info["summary"] = "pruned, then sparsity-preserving QAT"
+        else:
+            info["summary"] = "the given pruned model, then sparsity-preserving QAT"
+        set_seeds(seed)  # the QAT stage starts from the same seed whether the pruning ran here or not
         result = quantize_and_fine_tune(pruned, dataset, names, _prune_preserve_scheme(),
                                         epochs, batch_size, learning_rate, verbose)
-        info["summary"] = "pruned, then sparsity-preserving QAT"
     return result
 
 
@@ -68,20 +107,31 @@ def cqat(
     layers: str | Iterable[str] | None = None,
     seed: int = 0,
     verbose: int = 1,
+    clustered: Any = None,
 ):
     """Cluster (see :func:`cluster`), then cluster-preserving QAT; returns the QAT model.
 
     ``epochs`` applies to each stage; ``learning_rate`` to the QAT stage (clustering uses its own default).
+    ``clustered``: an already clustered model (``cluster(model, dataset, ...)``) to start the QAT stage from
+    instead of clustering again (then leave number_of_clusters, init and per_channel at their defaults).
     """
     check_inputs(model, dataset, "cqat")
     epochs = resolve_training(epochs, batch_size, learning_rate)
     names = resolve_layer_names(model, layers)
+    if clustered is not None:
+        changed = {"number_of_clusters": number_of_clusters if number_of_clusters != DEFAULT_CLUSTERS else None,
+                   "init": init if init != DEFAULT_INIT else None, "per_channel": per_channel or None}
+        check_stage(clustered, dataset, "cqat", "clustered", changed)
     with announce("cqat", verbose, seed) as info:
-        clustered = cluster(model, dataset, number_of_clusters, init=init, per_channel=per_channel,
-                            epochs=epochs, batch_size=batch_size, layers=names, seed=seed, verbose=verbose)
+        if clustered is None:
+            clustered = cluster(model, dataset, number_of_clusters, init=init, per_channel=per_channel,
+                                epochs=epochs, batch_size=batch_size, layers=names, seed=seed, verbose=verbose)
+            info["summary"] = "clustered, then cluster-preserving QAT"
+        else:
+            info["summary"] = "the given clustered model, then cluster-preserving QAT"
+        set_seeds(seed)  # the QAT stage starts from the same seed whether the clustering ran here or not
         result = quantize_and_fine_tune(clustered, dataset, names, _cluster_preserve_scheme(False),
                                         epochs, batch_size, learning_rate, verbose)
-        info["summary"] = "clustered, then cluster-preserving QAT"
     return result
 
 
@@ -99,21 +149,30 @@ def pcqat(
     layers: str | Iterable[str] | None = None,
     seed: int = 0,
     verbose: int = 1,
+    pruned: Any = None,
 ):
     """Prune, then sparsity-preserving clustering, then sparsity- and cluster-preserving QAT.
 
-    ``epochs`` applies to each of the three stages; ``learning_rate`` to the QAT stage.
+    ``epochs`` applies to each of the three stages; ``learning_rate`` to the QAT stage. ``pruned``: an
+    already pruned model (``prune(model, dataset, ...)``) to start the clustering stage from instead of
+    pruning again (the sparsity-preserving clustering is this recipe's own stage and always runs).
     """
     check_inputs(model, dataset, "pcqat")
     epochs = resolve_training(epochs, batch_size, learning_rate)
     names = resolve_layer_names(model, layers)
+    if pruned is not None:
+        check_stage(pruned, dataset, "pcqat", "pruned",
+                    {"target_sparsity": target_sparsity, "sparsity_m_by_n": sparsity_m_by_n})
     with announce("pcqat", verbose, seed) as info:
-        pruned = prune(model, dataset, target_sparsity, epochs=epochs, batch_size=batch_size,
-                       sparsity_m_by_n=sparsity_m_by_n, layers=names, seed=seed, verbose=verbose)
+        start = "pruned" if pruned is None else "the given pruned model"
+        if pruned is None:
+            pruned = prune(model, dataset, target_sparsity, epochs=epochs, batch_size=batch_size,
+                           sparsity_m_by_n=sparsity_m_by_n, layers=names, seed=seed, verbose=verbose)
         clustered = cluster(pruned, dataset, number_of_clusters, init=init, per_channel=per_channel,
                             preserve_sparsity=True, epochs=epochs, batch_size=batch_size, layers=names,
                             seed=seed, verbose=verbose)
+        set_seeds(seed)  # the QAT stage starts from the same seed however the earlier stages were obtained
         result = quantize_and_fine_tune(clustered, dataset, names, _cluster_preserve_scheme(True),
                                         epochs, batch_size, learning_rate, verbose)
-        info["summary"] = "pruned, clustered (sparsity kept), then sparsity- and cluster-preserving QAT"
+        info["summary"] = f"{start}, clustered (sparsity kept), then sparsity- and cluster-preserving QAT"
     return result

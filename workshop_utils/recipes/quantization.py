@@ -105,7 +105,8 @@ def qat(
     """Quantization-aware fine-tune of ``model`` on ``dataset``; returns the QAT model (from quantize_apply).
 
     The result still computes in float but rounds weights and activations to 8 bits on the way, so it
-    learns to tolerate int8; convert it with ``wu.to_tflite(result, "full_integer", ds.x_train[:200])``.
+    learns to tolerate int8; convert it with ``wu.to_tflite(result, "full_integer")`` (QAT learned the
+    activation ranges, so no representative data is needed).
     ``layers`` quantizes only those layer names; by default the whole model is. ``epochs`` defaults to 2
     (1 in fast mode). The input model is not changed.
     """
