@@ -128,3 +128,4 @@ def test_unavailable_platform_says_so(monkeypatch, tiny_blobs):
         with pytest.raises(mcu.McuUnavailableError, match="tflite-micro"):
             call()
     assert mcu.parse_c_array(mcu.c_array(tiny_blobs["float32"])) == tiny_blobs["float32"]  # no TFLM needed
+

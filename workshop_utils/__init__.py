@@ -4,6 +4,7 @@ Importing this package switches TensorFlow to tf_keras (Keras 2) before TensorFl
 TensorFlow Model Optimization Toolkit only works with tf_keras models.
 """
 
+from . import env
 from .env import load_tensorflow_quietly, use_legacy_keras
 
 use_legacy_keras()  # must run before anything below imports TensorFlow
@@ -35,6 +36,9 @@ from .models import (  # noqa: E402
 from .report import ModelResult, format_table, plot_comparison, results_table, to_markdown  # noqa: E402
 from .verdicts import explain_speeds, speed_explanation, speed_verdict  # noqa: E402
 from .viz.samples import plot_image_grid  # noqa: E402
+
+if not env.verbose():
+    native_output.filter_native_noise()  # in Jupyter: drop the converter's and XNNPACK's per-call C++ lines
 
 __all__ = [
     # data, baseline, conversion, measurement

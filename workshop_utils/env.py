@@ -49,6 +49,11 @@ def use_legacy_keras() -> None:
 VERBOSE_VAR = "WORKSHOP_VERBOSE"
 
 
+def verbose() -> bool:
+    """True when ``WORKSHOP_VERBOSE`` is set: show the C++ libraries' log lines the package otherwise holds back."""
+    return _truthy(os.environ.get(VERBOSE_VAR))
+
+
 def load_tensorflow_quietly() -> None:
     """Import TensorFlow and probe its devices with the C-level start-up lines held back.
 
@@ -59,7 +64,7 @@ def load_tensorflow_quietly() -> None:
     """
     # Said by the converter on every int8-input conversion (calibrated or QAT); nothing to act on.
     warnings.filterwarnings("ignore", message="Statistics for quantized inputs were expected")
-    if "tensorflow" in sys.modules or _truthy(os.environ.get(VERBOSE_VAR)):
+    if "tensorflow" in sys.modules or verbose():
         return
     from .native_output import capture_native_output
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import sys
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -52,3 +54,50 @@ def capture_native_output(fds: tuple[int, ...] = (1, 2)) -> Iterator[NativeOutpu
             sink.seek(0)
             captured.text = sink.read().decode(errors="replace") + python_text.getvalue()
             captured.lines = [line.strip() for line in captured.text.splitlines() if line.strip()]
+
+
+# Lines C++ libraries print on every conversion or interpreter start, which no learner can act on.
+NOISE_PATTERNS = (
+    re.compile(r"^fully_quantize: \d+, inference_type: "),  # the TFLite converter's statistics
+    re.compile(r"^INFO: Created TensorFlow Lite XNNPACK delegate for CPU\.$"),
+    re.compile(r"^INFO: \[accelerator_registry\.cc:\d+\] "),  # LiteRT CompiledModel start-up and shut-down
+)
+_filter_started = False
+
+
+def _is_noise(line: str) -> bool:
+    return any(pattern.match(line.strip()) for pattern in NOISE_PATTERNS)
+
+
+def _forward_without_noise(read_fd: int, write_fd: int) -> None:
+    """Copy whole lines from ``read_fd`` to ``write_fd``, dropping the known noise lines."""
+    pending = b""
+    while chunk := os.read(read_fd, 65536):
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        kept = [line for line in lines if not _is_noise(line.decode(errors="replace"))]
+        if kept:
+            os.write(write_fd, b"\n".join(kept) + b"\n")
+    if pending:
+        os.write(write_fd, pending)
+
+
+def filter_native_noise(fd: int = 2) -> bool:
+    """In a Jupyter kernel, drop the C++ noise lines (:data:`NOISE_PATTERNS`) written to ``fd``; keep the rest.
+
+    Jupyter shows what C++ code writes to file descriptor 2 under the cell that ran it; the converter's
+    "fully_quantize: ..." statistics and the XNNPACK "Created delegate" line would appear under every
+    conversion. A pipe now sits in front of ``fd``: a thread forwards every other line unchanged. Only in
+    an IPython kernel (scripts and the CLI keep their plain stderr); returns whether the filter runs.
+    """
+    global _filter_started
+    if _filter_started or "ipykernel" not in sys.modules:
+        return _filter_started
+    read_fd, write_fd = os.pipe()
+    downstream = os.dup(fd)
+    os.dup2(write_fd, fd)
+    os.close(write_fd)
+    threading.Thread(target=_forward_without_noise, args=(read_fd, downstream), daemon=True,
+                     name="native-noise-filter").start()
+    _filter_started = True
+    return True
