@@ -27,7 +27,7 @@ from urllib.parse import unquote
 
 import nbformat
 
-from workshop_utils.home import BADGE_IMAGE, home
+from workshop_utils.publishing.home import BADGE_IMAGE, home
 
 # The workshop's one home address (pyproject.toml; `python -m workshop_utils retarget OWNER/NAME` changes it):
 # every badge must open the notebook there, and every setup cell is the template rendered for it.

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 from nbconvert import HTMLExporter
 
-from workshop_utils import figures
+from workshop_utils.teaching import figures
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -81,7 +81,9 @@ def test_every_figure_gif_renders_in_static_html(tmp_path):
     """A notebook showing each GIF of images/ (by name and by path), executed and rendered by nbconvert."""
     gifs = sorted(figures.IMAGES_DIR.glob("*.gif"))
     assert gifs, "images/ holds the clustering animation"
-    cells = [nbformat.v4.new_code_cell("from pathlib import Path\nfrom workshop_utils.figures import show_figure")]
+    cells = [nbformat.v4.new_code_cell(
+        "from pathlib import Path\nfrom workshop_utils.teaching.figures import show_figure"
+    )]
     cells += [nbformat.v4.new_code_cell(f"show_figure({gif.name!r})") for gif in gifs]
     cells += [nbformat.v4.new_code_cell(f"show_figure(Path({str(gif)!r}), width=400)") for gif in gifs]
     nb = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "language": "python",

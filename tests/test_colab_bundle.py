@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from workshop_utils import bundle, cli
-from workshop_utils.home import home
+from workshop_utils import cli
+from workshop_utils.publishing import bundle
+from workshop_utils.publishing.home import home
 
 ROOT = Path(__file__).resolve().parents[1]
 # What the setup cell and the notebooks need from the zip.
-ESSENTIAL = ("workshop_utils/colab_setup.py", "workshop_utils/__init__.py", "requirements.txt", "pyproject.toml",
-             "notebooks/00_setup_and_baseline.ipynb", "data/mnist_5k.npz")
+ESSENTIAL = ("workshop_utils/publishing/colab_setup.py", "workshop_utils/__init__.py", "requirements.txt",
+             "pyproject.toml", "notebooks/00_setup_and_baseline.ipynb", "data/mnist_5k.npz")
 
 
 @pytest.fixture(scope="module")

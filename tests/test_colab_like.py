@@ -29,8 +29,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from workshop_utils import bundle, retarget
-from workshop_utils.home import CONTENT_DIR_VAR, Home
+from workshop_utils.publishing import bundle, retarget
+from workshop_utils.publishing.home import CONTENT_DIR_VAR, Home
 
 pytestmark = pytest.mark.colab
 
@@ -236,7 +236,7 @@ def test_failed_clone_falls_back_to_the_uploaded_zip(colab):
     bundle.build_bundle(content / TEST_HOME.zip_name, root=colab["source"])
     executed = _execute(colab, _notebook(colab), "zip", content, UNRESOLVABLE)
     assert not _errors(executed), "\n".join(_errors(executed))
-    assert (content / "workshop" / "workshop_utils" / "colab_setup.py").is_file(), "the zip was unpacked"
+    assert (content / "workshop" / "workshop_utils" / "publishing" / "colab_setup.py").is_file(), "the zip was unpacked"
     assert not (content / "workshop" / ".git").exists(), "nothing was cloned: the URL does not resolve"
     setup = executed.cells[_setup_index(executed)]
     _record(colab, zip_case_setup_output=_text(setup).strip())

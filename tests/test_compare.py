@@ -3,7 +3,9 @@ import math
 import pytest
 
 import workshop_utils as wu
-from workshop_utils import compare, mcu
+from workshop_utils import mcu
+from workshop_utils.comparison import rows
+from workshop_utils.comparison import run as compare
 
 PTQ_ROWS = ["dynamic_range", "full_integer", "float16", "int16x8"]
 
@@ -18,9 +20,9 @@ def test_rows_defined():
 
 
 def test_select_rows_always_includes_reference():
-    assert [row.name for row in compare.select_rows(["int16x8"])] == ["float32", "int16x8"]
+    assert [row.name for row in rows.select_rows(["int16x8"])] == ["float32", "int16x8"]
     with pytest.raises(ValueError, match="Valid rows"):
-        compare.select_rows(["nope"])
+        rows.select_rows(["nope"])
 
 
 def test_comparison_rows_cached_and_resumed(small_mnist, monkeypatch, tmp_path):

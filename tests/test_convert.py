@@ -70,7 +70,7 @@ def qat_models(baseline, small_mnist):
 
 
 def test_qat_model_converts_to_full_integer_without_calibration(qat_models, baseline, small_mnist):
-    from workshop_utils.convert import is_qat_model
+    from workshop_utils.conversion.convert import is_qat_model
 
     qat_model, _ = qat_models
     assert is_qat_model(qat_model) and not is_qat_model(baseline)

@@ -2,8 +2,8 @@ import matplotlib
 import pandas as pd
 
 import workshop_utils as wu
-from workshop_utils.compare import Comparison, decision_table
-from workshop_utils.dashboard import Dashboard
+from workshop_utils.comparison.run import Comparison, decision_table
+from workshop_utils.report.dashboard import Dashboard
 
 matplotlib.use("Agg")
 

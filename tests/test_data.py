@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import workshop_utils as wu
-from workshop_utils import data
+from workshop_utils.data import datasets as data
 
 
 def test_offline_mnist_is_real_balanced_and_scaled(mnist):

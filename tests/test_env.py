@@ -4,7 +4,8 @@ import sys
 import pytest
 
 import workshop_utils as wu
-from workshop_utils import env
+from workshop_utils.check import environment
+from workshop_utils.core import env
 
 
 def test_tf_keras_is_active():
@@ -21,8 +22,8 @@ def test_check_environment_reports_versions(capsys):
 
 
 def test_check_environment_flags_mismatched_tf_keras(monkeypatch):
-    real = env._version
-    monkeypatch.setattr(env, "_version", lambda name: "2.15.0" if name == "tf-keras" else real(name))
+    real = environment._version
+    monkeypatch.setattr(environment, "_version", lambda name: "2.15.0" if name == "tf-keras" else real(name))
     report = wu.check_environment(verbose=False)
     assert not report.ok
     assert any("tf-keras 2.15.0 does not match" in p and "pip install" in p for p in report.problems)

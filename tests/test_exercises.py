@@ -2,7 +2,7 @@
 
 import pytest
 
-from workshop_utils.exercises import check_answer, is_unanswered
+from workshop_utils.teaching.exercises import check_answer, is_unanswered
 
 CHECKS = [
     (lambda v: isinstance(v, int), "the end step must be a whole number: wrap it in int(...)"),

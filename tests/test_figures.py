@@ -13,7 +13,7 @@ from IPython.core.formatters import DisplayFormatter
 from matplotlib.figure import Figure
 from PIL import Image
 
-from workshop_utils import figures
+from workshop_utils.teaching import figures
 
 EXPECTED = {
     "quantization_methods.png": "PNG",

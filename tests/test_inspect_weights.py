@@ -1,4 +1,4 @@
-"""Unit tests for workshop_utils.inspect_weights on small hand-made models (no training)."""
+"""Unit tests for workshop_utils.measurement.inspect_weights on small hand-made models (no training)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import workshop_utils as wu  # must come before TensorFlow: it switches to tf_ke
 # isort: split
 import tf_keras
 
-from workshop_utils import inspect_weights as iw
-from workshop_utils.models import UnsupportedModelError
+from workshop_utils.measurement import inspect_weights as iw
+from workshop_utils.models.keras_tools import UnsupportedModelError
 
 INPUT_SHAPE = (8, 8, 1)
 

@@ -3,8 +3,8 @@ import json
 import pytest
 
 import workshop_utils as wu
-from workshop_utils import machine
-from workshop_utils.machine import MachineInfo, features_from_flags, normalize_architecture
+from workshop_utils.measurement import machine
+from workshop_utils.measurement.machine import MachineInfo, features_from_flags, normalize_architecture
 
 INTEL_VNNI = {"avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16"}
 AMD_AVX2 = {"avx", "avx2", "fma", "sse4_2"}

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import workshop_utils as wu
-from workshop_utils import mcu
+from workshop_utils.measurement import mcu
 
 needs_tflm = pytest.mark.skipif(not mcu.mcu_available(), reason=str(mcu.mcu_unavailable_reason()))
 IMAGE = (16, 16, 1)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import workshop_utils as wu
-from workshop_utils import measure
+from workshop_utils.measurement import interpreter, latency, size
 
 
 def test_model_size_raw_and_zipped(blobs, tmp_path):
@@ -15,7 +15,7 @@ def test_model_size_raw_and_zipped(blobs, tmp_path):
 
 
 def test_zipped_size_rewards_zeros():
-    assert measure.zipped_size(bytes(100_000)) < measure.zipped_size(np.random.default_rng(0).bytes(100_000)) / 10
+    assert size.zipped_size(bytes(100_000)) < size.zipped_size(np.random.default_rng(0).bytes(100_000)) / 10
 
 
 def test_float32_tflite_matches_keras(baseline, blobs, small_mnist):
@@ -39,9 +39,9 @@ def test_batching_does_not_change_predictions(blobs, small_mnist):
 
 def test_quantize_input_uses_scale_and_zero_point():
     detail = {"dtype": np.int8, "quantization": (1 / 255, -128)}
-    q = measure.quantize_input(np.array([0.0, 0.6, 1.0, 2.0], np.float32), detail)
+    q = interpreter.quantize_input(np.array([0.0, 0.6, 1.0, 2.0], np.float32), detail)
     assert q.dtype == np.int8 and list(q) == [-128, 25, 127, 127]  # 2.0 is out of range: clipped
-    back = measure.dequantize_output(q, detail)
+    back = interpreter.dequantize_output(q, detail)
     assert abs(back[1] - 0.6) <= 0.5 / 255
 
 
@@ -91,9 +91,9 @@ def test_benchmark_latency_bad_input(blobs, small_mnist):
 def test_bootstrap_interval_covers_identical_models():
     rng = np.random.default_rng(0)
     base = 100 + rng.normal(0, 5, 30)
-    low, high = measure._bootstrap_ratio_ci(base, base * 1.0, rng)
+    low, high = latency._bootstrap_ratio_ci(base, base * 1.0, rng)
     assert low == pytest.approx(1.0) and high == pytest.approx(1.0)
-    low, high = measure._bootstrap_ratio_ci(base, base / 2.0 + rng.normal(0, 1, 30), rng)
+    low, high = latency._bootstrap_ratio_ci(base, base / 2.0 + rng.normal(0, 1, 30), rng)
     assert 1.7 < low <= 2.0 <= high < 2.3
 
 
@@ -102,8 +102,8 @@ def test_bootstrap_interval_includes_spread_between_instances():
     base = np.full(12, 100.0)
     other = 50.0 * np.array([1.00, 1.02, 0.98] * 4)  # three interpreter loads, each a little different
     groups = np.arange(12) % 3
-    ungrouped = measure._bootstrap_ratio_ci(base, other, np.random.default_rng(1))
-    grouped = measure._bootstrap_ratio_ci(base, other, rng, groups=groups)
+    ungrouped = latency._bootstrap_ratio_ci(base, other, np.random.default_rng(1))
+    grouped = latency._bootstrap_ratio_ci(base, other, rng, groups=groups)
     assert grouped[0] <= ungrouped[0] and grouped[1] >= ungrouped[1]
     assert grouped[0] < 2.0 < grouped[1]
 
@@ -117,7 +117,7 @@ def test_plain_kernels_give_the_same_accuracy(blobs, small_mnist):
 
 
 def test_latency_by_threads_side_by_side(blobs, small_mnist):
-    from workshop_utils.measure import all_cores, latency_by_threads
+    from workshop_utils.measurement.latency import all_cores, latency_by_threads
 
     models = {"float32": blobs["float32"], "full_integer": blobs["full_integer"]}
     table = latency_by_threads(models, small_mnist.x_test[:1], thread_counts=(1, 2), rounds=3, round_s=0.01,

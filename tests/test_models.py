@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import workshop_utils as wu
-from workshop_utils import models
+from workshop_utils.models import keras_tools
 
 
 def test_baseline_architecture():
@@ -87,7 +87,7 @@ def test_keras3_model_is_rejected_with_fix():
 
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
     with pytest.raises(wu.UnsupportedModelError, match="Keras 3.*tf_keras"):
-        models.require_tf_keras_model(model, "test")
+        keras_tools.require_tf_keras_model(model, "test")
 
 
 def test_clone_model_is_independent(baseline):

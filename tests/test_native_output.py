@@ -2,7 +2,7 @@
 
 import os
 
-from workshop_utils.native_output import _forward_without_noise
+from workshop_utils.core.native_output import _forward_without_noise
 
 
 def test_noise_filter_drops_only_the_known_cpp_lines():

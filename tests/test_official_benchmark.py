@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from workshop_utils import official_benchmark as ob
+from workshop_utils.comparison import official_benchmark as ob
 
 TOLERANCE = 0.15  # the two speedups must agree within 15%
 

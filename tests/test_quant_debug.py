@@ -1,4 +1,4 @@
-"""workshop_utils.quant_debug: tensor and op tables, debugger statistics, output comparison."""
+"""workshop_utils.measurement.quant_debug: tensor and op tables, debugger statistics, output comparison."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import workshop_utils as wu
-from workshop_utils import quant_debug
-from workshop_utils.convert import representative_dataset
+from workshop_utils.conversion.convert import representative_dataset
+from workshop_utils.measurement import quant_debug
 
 
 def test_short_names():

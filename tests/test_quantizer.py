@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import workshop_utils as wu
-from workshop_utils import quantizer
+from workshop_utils.conversion import quantizer
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 import workshop_utils as wu
-from workshop_utils.readme import END, START, check_readme, readme_block, replace_block, update_readme
+from workshop_utils.report.readme import END, START, check_readme, readme_block, replace_block, update_readme
 
 BEFORE = f"# Title\n\nIntro.\n\n{START}\nold table\n{END}\n\n## Next section\n\nkept\n"
 

@@ -11,8 +11,9 @@ from conftest import pooled_digits
 # isort: split
 import tf_keras
 
-from workshop_utils import inspect_weights, recipes
-from workshop_utils.models import UnsupportedModelError
+from workshop_utils import recipes
+from workshop_utils.measurement import inspect_weights
+from workshop_utils.models.keras_tools import UnsupportedModelError, compile_classifier
 
 CLUSTERS = 8
 
@@ -233,7 +234,7 @@ def custom_model(tiny):
     x = Scale(name="scale")(x)
     outputs = tf_keras.layers.Dense(tiny.num_classes, name="logits")(x)
     model = tf_keras.Model(inputs, outputs)
-    wu.models.compile_classifier(model)
+    compile_classifier(model)
     return model
 
 

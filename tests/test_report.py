@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 import workshop_utils as wu
-from workshop_utils.report import COLUMNS
+from workshop_utils.comparison.results import COLUMNS
 
 
 def _results():
@@ -83,7 +83,7 @@ def _three_rows():
 
 
 def test_pareto_front_drops_dominated_rows():
-    from workshop_utils.report import pareto_front
+    from workshop_utils.report.table import pareto_front
 
     table = _three_rows()
     assert pareto_front(table) == ["pruned_int8", "int8", "float32"]
@@ -92,7 +92,7 @@ def test_pareto_front_drops_dominated_rows():
 
 
 def test_smallest_within_budget():
-    from workshop_utils.report import smallest_within_budget
+    from workshop_utils.report.table import smallest_within_budget
 
     table = _three_rows()
     assert smallest_within_budget(table, 0.6) == "int8"
@@ -102,14 +102,14 @@ def test_smallest_within_budget():
 
 
 def test_style_table_highlights_best():
-    from workshop_utils.report import style_table
+    from workshop_utils.report.table import style_table
 
     html = style_table(_three_rows()).to_html()
     assert "background-color: #c7e9c0" in html and "4.0x" in html
 
 
 def test_size_vs_accuracy_plot_marks_choice():
-    from workshop_utils.report import plot_size_vs_accuracy
+    from workshop_utils.report.table import plot_size_vs_accuracy
 
     matplotlib.use("Agg")
     figure = plot_size_vs_accuracy(_three_rows(), highlight="int8")
@@ -118,7 +118,7 @@ def test_size_vs_accuracy_plot_marks_choice():
 
 
 def test_write_outputs(tmp_path):
-    from workshop_utils.report import write_outputs
+    from workshop_utils.report.table import write_outputs
 
     paths = write_outputs(_three_rows(), tmp_path / "out", title="Demo", notes="## Notes\n\nkept")
     assert pd.read_csv(paths["csv"], index_col="technique").shape[0] == 3
@@ -131,7 +131,7 @@ def test_write_outputs(tmp_path):
 def test_every_output_carries_the_machine_stamp(tmp_path):
     import json
 
-    from workshop_utils.report import machine_stamp, plot_comparison, to_markdown, write_outputs
+    from workshop_utils.report.table import machine_stamp, plot_comparison, to_markdown, write_outputs
 
     matplotlib.use("Agg")
     table = wu.results_table(_results(), _latency())
@@ -149,7 +149,7 @@ def test_every_output_carries_the_machine_stamp(tmp_path):
 
 
 def test_table_without_stamp_prints_none():
-    from workshop_utils.report import machine_stamp, to_markdown
+    from workshop_utils.report.table import machine_stamp, to_markdown
 
     table = wu.results_table(_results(), _latency())
     table.attrs.pop("machine")

@@ -10,8 +10,9 @@ from pathlib import Path
 import notebook_hygiene as hygiene
 import pytest
 
-from workshop_utils import cli, home, retarget
-from workshop_utils.home import Home, HomeError
+from workshop_utils import cli
+from workshop_utils.publishing import home, retarget
+from workshop_utils.publishing.home import Home, HomeError
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

@@ -7,7 +7,8 @@ import pytest
 
 import workshop_utils as wu
 from conftest import pooled_digits
-from workshop_utils import compare, recipes
+from workshop_utils import recipes
+from workshop_utils.comparison import run as compare
 from workshop_utils.recipes import collaborative
 
 

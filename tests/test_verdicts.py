@@ -4,8 +4,14 @@ import pandas as pd
 import pytest
 
 import workshop_utils as wu
-from workshop_utils.machine import MachineInfo, features_from_flags
-from workshop_utils.verdicts import explain_speeds, row_kind, speed_direction, speed_explanation, speed_verdict
+from workshop_utils.measurement.machine import MachineInfo, features_from_flags
+from workshop_utils.report.verdicts import (
+    explain_speeds,
+    row_kind,
+    speed_direction,
+    speed_explanation,
+    speed_verdict,
+)
 
 NAN = math.nan
 

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from workshop_utils.viz._checks import require_table
+from workshop_utils.teaching.viz._checks import require_table
 
 
 def test_require_table_accepts_a_complete_table():

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import workshop_utils as wu  # noqa: E402, F401  (switches TensorFlow to tf_keras first)
-from workshop_utils.viz import clustering as cviz  # noqa: E402
+from workshop_utils.teaching.viz import clustering as cviz  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from workshop_utils.viz import collaborative as cviz  # noqa: E402
+from workshop_utils.teaching.viz import collaborative as cviz  # noqa: E402
 
 
 def _stats(zeros: tuple[int, int], unique: tuple[int, int], per_channel: tuple[int, int]) -> pd.DataFrame:

@@ -12,7 +12,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from workshop_utils.viz import pruning as pviz  # noqa: E402
+from workshop_utils.teaching.viz import pruning as pviz  # noqa: E402
 
 SPARSITIES = (0.5, 0.8)
 

@@ -1,4 +1,4 @@
-"""workshop_utils.viz.quantization: every plot returns a Figure and rejects bad input clearly."""
+"""workshop_utils.teaching.viz.quantization: every plot returns a Figure and rejects bad input clearly."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from workshop_utils.viz import quantization as qviz  # noqa: E402
+from workshop_utils.teaching.viz import quantization as qviz  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -1,58 +1,81 @@
 """workshop_utils: data, baseline, conversion, measurement, recipes and reports for the workshop.
 
 Importing this package switches TensorFlow to tf_keras (Keras 2) before TensorFlow loads, because the
-TensorFlow Model Optimization Toolkit only works with tf_keras models.
+TensorFlow Model Optimization Toolkit only works with tf_keras models, and loads TensorFlow with its C++
+start-up lines held back. Run as ``python -m workshop_utils``, TensorFlow loads only when a command needs
+it, so ``--help`` and usage errors answer at once. Every public name is imported on first use.
+
+The folders follow the pipeline: ``data`` -> ``models`` -> ``recipes`` (the techniques, Keras level) ->
+``conversion`` (TFLite level) -> ``measurement`` -> ``comparison`` -> ``report``; ``core`` holds the
+environment, cache and native-output plumbing every stage uses, ``check`` the environment report, and
+``teaching`` and ``publishing`` the workshop's own figures, exercises, Colab set-up and publishing.
 """
 
-from . import env
-from .env import load_tensorflow_quietly, use_legacy_keras
+from __future__ import annotations
 
-use_legacy_keras()  # must run before anything below imports TensorFlow
-load_tensorflow_quietly()  # hides TensorFlow's C++ start-up lines (WORKSHOP_VERBOSE=1 shows them)
+import importlib
+import sys
+from typing import Any
 
-from . import exercises, inspect_weights, mcu, native_output, quant_debug, quantizer, recipes  # noqa: E402  (TFMOT itself loads on first use)
-from .cache import cache_dir, clear_cache  # noqa: E402
-from .compare import ROW_NAMES, ROWS, run_comparison  # noqa: E402
-from .convert import MODES, make_converter, to_tflite  # noqa: E402
-from .data import Dataset, load_dataset  # noqa: E402
-from .env import KerasVersionError, check_environment, fast_mode, in_colab, set_seeds  # noqa: E402
-from .figures import show_figure  # noqa: E402
-from .machine import MachineInfo, machine_info  # noqa: E402
-from .measure import (  # noqa: E402
-    ModelSize,
-    benchmark_latency,
-    evaluate_tflite,
-    make_interpreter,
-    model_size,
-    predict_tflite,
-)
-from .models import (  # noqa: E402
-    UnsupportedModelError,
-    build_baseline,
-    clone_model,
-    get_baseline,
-    keras_accuracy,
-)
-from .report import ModelResult, format_table, plot_comparison, results_table, to_markdown  # noqa: E402
-from .verdicts import explain_speeds, speed_explanation, speed_verdict  # noqa: E402
-from .viz.samples import plot_image_grid  # noqa: E402
+from .core.env import load_tensorflow_quietly, use_legacy_keras, verbose
 
-if not env.verbose():
-    native_output.filter_native_noise()  # in Jupyter: drop the converter's and XNNPACK's per-call C++ lines
+use_legacy_keras()  # must run before anything imports TensorFlow
 
-__all__ = [
-    # data, baseline, conversion, measurement
-    "Dataset", "load_dataset", "build_baseline", "get_baseline", "clone_model", "keras_accuracy",
-    "MODES", "make_converter", "to_tflite",
-    "ModelSize", "model_size", "evaluate_tflite", "predict_tflite", "make_interpreter", "benchmark_latency",
-    # techniques and inspection
-    "recipes", "inspect_weights", "quant_debug", "exercises", "mcu", "quantizer", "native_output",
-    # the comparison table, plots and figures
-    "ROWS", "ROW_NAMES", "run_comparison", "ModelResult", "results_table", "format_table", "to_markdown",
-    "plot_comparison", "plot_image_grid", "show_figure",
-    # environment and cache
-    "check_environment", "fast_mode", "in_colab", "set_seeds", "cache_dir", "clear_cache",
-    "KerasVersionError", "UnsupportedModelError",
-    # where a result was measured, and speed sentences computed from the measurement
-    "MachineInfo", "machine_info", "speed_verdict", "speed_explanation", "explain_speeds",
-]
+# name -> the module that defines it (relative to this package)
+_NAMES: dict[str, str] = {
+    **dict.fromkeys(("Dataset", "load_dataset"), ".data.datasets"),
+    **dict.fromkeys(("build_baseline", "get_baseline"), ".models.baseline"),
+    **dict.fromkeys(("UnsupportedModelError", "clone_model", "keras_accuracy"), ".models.keras_tools"),
+    **dict.fromkeys(("MODES", "make_converter", "to_tflite", "representative_dataset"), ".conversion.convert"),
+    **dict.fromkeys(("ModelSize", "model_size"), ".measurement.size"),
+    **dict.fromkeys(("evaluate_tflite", "predict_tflite", "make_interpreter"), ".measurement.interpreter"),
+    "benchmark_latency": ".measurement.latency",
+    **dict.fromkeys(("MachineInfo", "machine_info"), ".measurement.machine"),
+    **dict.fromkeys(("ROWS", "ROW_NAMES"), ".comparison.rows"),
+    **dict.fromkeys(("ModelResult", "results_table"), ".comparison.results"),
+    "run_comparison": ".comparison.run",
+    **dict.fromkeys(("format_table", "plot_comparison", "to_markdown"), ".report.table"),
+    **dict.fromkeys(("explain_speeds", "speed_explanation", "speed_verdict"), ".report.verdicts"),
+    "show_figure": ".teaching.figures",
+    "plot_image_grid": ".teaching.viz.samples",
+    "check_environment": ".check.environment",
+    **dict.fromkeys(("KerasVersionError", "fast_mode", "in_colab", "set_seeds"), ".core.env"),
+    **dict.fromkeys(("cache_dir", "clear_cache"), ".core.cache"),
+}
+# public submodules, by their short name
+_MODULES: dict[str, str] = {
+    "recipes": ".recipes", "quantizer": ".conversion.quantizer", "mcu": ".measurement.mcu",
+    "inspect_weights": ".measurement.inspect_weights", "quant_debug": ".measurement.quant_debug",
+    "exercises": ".teaching.exercises", "native_output": ".core.native_output", "env": ".core.env",
+}
+
+__all__ = [*_NAMES, *_MODULES]
+
+
+def _start_tensorflow() -> None:
+    load_tensorflow_quietly()  # hides TensorFlow's C++ start-up lines (WORKSHOP_VERBOSE=1 shows them)
+    if not verbose():
+        from .core.native_output import filter_native_noise
+
+        filter_native_noise()  # in Jupyter: drop the converter's and XNNPACK's per-call C++ lines
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        _start_tensorflow()
+        value = importlib.import_module(_MODULES[name], __name__)
+    elif name in _NAMES:
+        _start_tensorflow()
+        value = getattr(importlib.import_module(_NAMES[name], __name__), name)
+    else:
+        raise AttributeError(f"module 'workshop_utils' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+if sys.orig_argv[1:3] != ["-m", "workshop_utils"]:  # the CLI loads TensorFlow only for commands that need it
+    _start_tensorflow()

@@ -9,8 +9,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .compare import ROW_NAMES, select_rows
-from .data import DATASETS
+from .comparison.rows import ROW_NAMES, select_rows
+from .data.datasets import DATASETS
 
 
 def _parse_rows(text: str) -> list[str]:
@@ -46,7 +46,7 @@ def check_compare_args(parser: argparse.ArgumentParser, args: argparse.Namespace
     if problem:
         parser.error(f"argument --out: {problem}. Fix: pass a folder you can write, e.g. --out results")
     if args.readme is not None:
-        from .readme import check_readme
+        from .report.readme import check_readme
 
         try:
             check_readme(args.readme)
@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("figures", help="regenerate every image in images/")
     commands.add_parser("check", help="print versions and what is wrong with the environment")
     commands.add_parser("clean-cache", help="delete cached baselines and comparison rows")
-    from .retarget import branch_argument, repository_argument
+    from .publishing.retarget import branch_argument, repository_argument
 
     retarget = commands.add_parser("retarget", help="point pyproject, every Colab badge and setup cell at OWNER/NAME")
     retarget.add_argument("repository", type=repository_argument, metavar="OWNER/NAME", help="GitHub repository")
@@ -87,8 +87,8 @@ def run_compare(args: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")  # a headless job: files only, no window
     import workshop_utils as wu
-    from workshop_utils.compare import run_comparison
-    from workshop_utils.report import to_markdown, write_outputs
+    from workshop_utils.comparison.run import run_comparison
+    from workshop_utils.report.table import to_markdown, write_outputs
 
     start = time.perf_counter()
     dataset = wu.load_dataset(args.dataset)
@@ -98,7 +98,7 @@ def run_compare(args: argparse.Namespace) -> int:
     print(to_markdown(comparison.table))
     written = [str(p) for p in paths.values()]
     if args.readme is not None:
-        from .readme import readme_block, update_readme
+        from .report.readme import readme_block, update_readme
 
         command = "python -m workshop_utils " + " ".join(args.argv)
         written.append(str(update_readme(args.readme, readme_block(comparison.table, command))))
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "compare":
         return run_compare(args)
     if args.command == "figures":
-        from .figures import main as figures_main
+        from .teaching.figures import main as figures_main
 
         return figures_main() or 0
     if args.command == "check":
@@ -128,16 +128,16 @@ def main(argv: list[str] | None = None) -> int:
 
         return 0 if wu.check_environment().ok else 1
     if args.command == "clean-cache":
-        from .cache import clear_cache
+        from .core.cache import clear_cache
 
         print(f"Emptied {clear_cache()}")
         return 0
     if args.command == "retarget":
-        from .retarget import run as run_retarget
+        from .publishing.retarget import run as run_retarget
 
         return run_retarget(args.repository, args.branch)
     if args.command == "bundle":
-        from .bundle import run as run_bundle
+        from .publishing.bundle import run as run_bundle
 
         return run_bundle(args.out)
     return 2

@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from ..data import Dataset
-from ..env import fast_mode, set_seeds
-from ..models import UnsupportedModelError, compile_classifier, require_tf_keras_model
+from ..core.env import fast_mode, set_seeds
+from ..data.datasets import Dataset
+from ..models.keras_tools import UnsupportedModelError, compile_classifier, require_tf_keras_model
 
 DEFAULT_EPOCHS = 2
 FAST_EPOCHS = 1

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..data import Dataset
-from ..env import set_seeds
+from ..core.env import set_seeds
+from ..data.datasets import Dataset
 from ._common import DEFAULT_BATCH_SIZE, announce, check_inputs, resolve_layer_names, resolve_training
 from .clustering import DEFAULT_CLUSTERS, DEFAULT_INIT, cluster
 from .pruning import prune

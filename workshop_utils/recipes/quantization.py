@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ..data import Dataset
-from ..models import clone_model, compile_classifier
+from ..data.datasets import Dataset
+from ..models.keras_tools import clone_model, compile_classifier
 from ._common import (
     DEFAULT_BATCH_SIZE,
     UnsupportedLayerError,
