@@ -4,7 +4,7 @@ import pytest
 
 import workshop_utils as wu
 from workshop_utils import mcu
-from workshop_utils.comparison import rows
+from workshop_utils.comparison import modes, rows
 from workshop_utils.comparison import run as compare
 
 PTQ_ROWS = ["dynamic_range", "full_integer", "float16", "int16x8"]
@@ -15,7 +15,7 @@ def test_rows_defined():
     from workshop_utils.recipes import RECIPES
 
     assert {row.technique for row in wu.ROWS} - {"baseline"} <= set(RECIPES)
-    assert {row.mode for row in wu.ROWS} <= set(wu.MODES) | set(compare.QUANTIZER_MODES)
+    assert {row.mode for row in wu.ROWS} <= set(wu.MODES) | modes.row_modes()
     assert {"int4_weights", "pruned_int4", "clustered_int4"} <= set(wu.ROW_NAMES)
 
 

@@ -13,8 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..conversion.convert import CALIBRATION_MODES, to_tflite
-from ..conversion.quantizer import int4_weights
+from ..conversion.convert import CALIBRATION_MODES
 from ..core import cache
 from ..core.env import fast_mode
 from ..data.datasets import Dataset
@@ -24,17 +23,12 @@ from ..measurement.machine import machine_info
 from ..measurement.mcu import McuUnavailableError, arena_or_reason
 from ..measurement.size import model_size
 from ..models.baseline import get_baseline
+from .modes import convert_row, mode_versions
 from .results import ModelResult, results_table
 from .rows import REFERENCE_ROW, ROWS, Row, select_rows
 
 CALIBRATION_SAMPLES = 200
-
-
 MCU_CHECK_IMAGES = 100  # test images on which TFLite Micro's predictions are checked against LiteRT's
-
-
-# Modes done by the LiteRT quantizer on the technique's float32 conversion (workshop_utils.conversion.quantizer).
-QUANTIZER_MODES: dict[str, Callable[[bytes], bytes]] = {"int4_weights": int4_weights}
 
 
 @dataclass
@@ -90,18 +84,9 @@ def _row_key(row: Row, baseline_key: str, fast: bool, options: dict[str, Any]) -
         "fast": fast, "options": options, "calibration": CALIBRATION_SAMPLES, "tensorflow": tf.__version__,
         "recipes": _recipes_fingerprint() if row.technique != "baseline" else None,
     }
-    if row.mode in QUANTIZER_MODES:  # only these rows depend on the quantizer (other keys stay as they were)
-        from importlib.metadata import version
-
-        parts["litert_quantizer"] = version("litert-quantizer")
+    for package, package_version in mode_versions(row.mode).items():  # converter-mode keys stay as they were
+        parts[package.replace("-", "_")] = package_version
     return cache.cache_key(parts)
-
-
-def _convert(model, mode: str, calibration) -> bytes:
-    """The row's TFLite model: the converter's mode, or the LiteRT quantizer applied to the float32 conversion."""
-    if mode in QUANTIZER_MODES:
-        return QUANTIZER_MODES[mode](to_tflite(model, "float32"))
-    return to_tflite(model, mode, representative_data=calibration)
 
 
 def _with_mcu(meta: dict[str, Any], blob: bytes, meta_path: Path, dataset: Dataset) -> dict[str, Any]:
@@ -185,7 +170,7 @@ def run_comparison(
                     technique_models[row.technique] = _technique_model(
                         row.technique, baseline, dataset, recipe_options, stages=technique_models)
                 calibration = dataset.x_train[:CALIBRATION_SAMPLES] if row.mode in CALIBRATION_MODES else None
-                blob = _convert(technique_models[row.technique], row.mode, calibration)
+                blob = convert_row(technique_models[row.technique], row.mode, calibration)
                 accuracy = evaluate_tflite(blob, dataset.x_test, dataset.y_test)
                 meta = {"key": key, "row": row.name, "accuracy": accuracy, "raw_bytes": len(blob),
                         "seconds": time.perf_counter() - start}
