@@ -46,12 +46,16 @@ def test_representative_data_shape_and_dtype_checked(baseline, small_mnist):
         wu.to_tflite(baseline, "full_integer", representative_data=small_mnist.x_train[:0])
 
 
-def test_keras3_model_rejected():
+def test_keras3_model_converts_directly():
+    """TensorFlow's converter takes a Keras 3 model as is (only the TFMOT recipes need tf_keras)."""
     import keras
 
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    with pytest.raises(wu.UnsupportedModelError, match="Keras 3"):
-        wu.to_tflite(model, "float32")
+    x = np.random.default_rng(0).random((8, 4), dtype=np.float32)
+    blob = wu.to_tflite(model, "float32")
+    np.testing.assert_allclose(wu.predict_tflite(blob, x), model.predict(x, verbose=0), atol=1e-5)
+    with pytest.raises(wu.UnsupportedModelError, match="tf_keras.Model"):
+        wu.to_tflite(object(), "float32")
 
 
 def test_make_converter_is_configured_not_converted(baseline):

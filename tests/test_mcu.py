@@ -84,7 +84,7 @@ def test_refusal_reason_parsing():
 def test_c_array_round_trips(tiny_blobs):
     blob = tiny_blobs["full_integer"]
     source = mcu.c_array(blob, name="g_model")
-    assert "alignas(16) const unsigned char g_model[]" in source
+    assert "TFLM_MODEL_ALIGN16 const unsigned char g_model[]" in source and "alignas(16)" in source
     assert f"g_model_len = {len(blob)};" in source
     assert mcu.parse_c_array(source) == blob
     with pytest.raises(ValueError, match="_len"):
@@ -129,3 +129,43 @@ def test_unavailable_platform_says_so(monkeypatch, tiny_blobs):
             call()
     assert mcu.parse_c_array(mcu.c_array(tiny_blobs["float32"])) == tiny_blobs["float32"]  # no TFLM needed
 
+
+
+@needs_tflm
+def test_an_aborting_tflm_leaves_the_caller_alive_with_the_note(monkeypatch, tiny_blobs):
+    from workshop_utils.measurement.mcu_worker import STANDIN_VAR
+
+    monkeypatch.setenv(STANDIN_VAR, "abort")  # the child calls os.abort(), as TFLM does on some models
+    arena, note = mcu.arena_or_reason(tiny_blobs["full_integer"], _images(4))
+    assert arena is None and note.startswith("TFLite Micro aborted on this model (signal 6, SIGABRT): ")
+    assert "in Interpreter.from_bytes" in note and "check failed, aborting" in note  # what it printed to fd 2
+    assert "micro_allocator.cc" not in note and "\n" not in note  # trimmed to one line
+    for call in (lambda: mcu.measure_arena(tiny_blobs["float32"]), lambda: mcu.predict_mcu(tiny_blobs["float32"],
+                 _images(2)), lambda: mcu.make_mcu_interpreter(tiny_blobs["float32"])):
+        with pytest.raises(mcu.McuCrashedError, match="SIGABRT"):
+            call()
+
+
+@needs_tflm
+def test_a_hanging_tflm_hits_the_time_limit(monkeypatch, tiny_blobs):
+    from workshop_utils.measurement.mcu_worker import STANDIN_VAR
+
+    monkeypatch.setenv(STANDIN_VAR, "hang")
+    arena, note = mcu.arena_or_reason(tiny_blobs["full_integer"], timeout_s=1.5)
+    assert arena is None and note.startswith("TFLite Micro did not finish within 1.5 s on this model")
+    assert mcu.is_transient(note) and not mcu.is_transient("refused by TensorFlow Lite Micro: X")
+    with pytest.raises(ValueError, match="timeout_s"):
+        mcu.measure_arena(tiny_blobs["full_integer"], timeout_s=0)
+
+
+@needs_tflm
+def test_comparison_goes_on_when_tflm_aborts(monkeypatch, tmp_path, small_mnist):
+    from workshop_utils.measurement.mcu_worker import STANDIN_VAR
+
+    monkeypatch.setenv("WORKSHOP_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv(STANDIN_VAR, "abort")
+    table = wu.run_comparison(small_mnist, only=["full_integer"], measure_latency=False, fast=True,
+                              log=lambda _: None).table
+    assert list(table.index) == ["float32", "full_integer"] and table["accuracy"].notna().all()
+    assert table["mcu_arena_bytes"].isna().all()
+    assert table["mcu_note"].str.startswith("TFLite Micro aborted on this model (signal 6, SIGABRT)").all()

@@ -154,14 +154,31 @@ def test_centroid_initialization_names(init):
     assert recipes.centroid_initialization(init).name == init.upper()
 
 
-@pytest.mark.parametrize("name", sorted(recipes.RECIPES))
-def test_keras3_model_is_refused(name, tiny):
+@pytest.mark.parametrize("name", ["prune", "qat"])
+def test_keras3_model_is_bridged(name, tiny):
     import keras  # Keras 3, even with TF_USE_LEGACY_KERAS=1: only tf.keras is redirected
 
     assert keras.__version__.startswith("3")
     model = keras.Sequential([keras.Input(tiny.input_shape), keras.layers.Flatten(), keras.layers.Dense(10)])
-    with pytest.raises(UnsupportedModelError, match="Keras 3.*tf_keras"):
-        recipes.RECIPES[name](model, tiny)
+    result = recipes.RECIPES[name](model, tiny, epochs=1, verbose=0)
+    assert isinstance(result, tf_keras.Model), "the recipe works on the Keras 3 model's tf_keras twin"
+
+
+def test_keras3_subclassed_model_is_refused_with_the_way_out(tiny):
+    import keras
+
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(10)
+
+        def call(self, inputs):
+            return self.dense(keras.ops.reshape(inputs, (-1, 196)))
+
+    model = Net()
+    model(tiny.x_test[:1])
+    with pytest.raises(UnsupportedModelError, match="subclassed Keras 3 model.*keras.Sequential"):
+        recipes.prune(model, tiny)
 
 
 def test_subclassed_model_is_refused(tiny):
@@ -256,12 +273,11 @@ def test_quantize_aware_model_selected_layers_untrained(baseline):
         recipes.quantize_aware_model(baseline, layers="nope")
 
 
-def test_quantize_aware_model_refuses_keras3():
+def test_quantize_aware_model_bridges_keras3():
     import keras
 
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    with pytest.raises(UnsupportedModelError, match="Keras 3"):
-        recipes.quantize_aware_model(model)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, name="dense")])
+    assert "quant_dense" in [layer.name for layer in recipes.quantize_aware_model(model).layers]
 
 
 @pytest.mark.parametrize("name", ["prune", "cluster"])
@@ -289,3 +305,95 @@ def test_fast_mode_uses_one_epoch(monkeypatch):
 
 def test_recipes_registry_names():
     assert set(recipes.RECIPES) == {"qat", "prune", "cluster", "pqat", "cqat", "pcqat"}
+
+
+# --- issue 18: the user's compile settings, lengths from the dataset size, every TFMOT failure named -----------
+
+
+def test_recipe_keeps_the_users_optimizer_and_loss(tiny):
+    model = tf_keras.Sequential([tf_keras.Input(tiny.input_shape), tf_keras.layers.Flatten(),
+                                 tf_keras.layers.Dense(tiny.num_classes, activation="softmax", name="probs")])
+    model.compile(optimizer=tf_keras.optimizers.SGD(0.1, momentum=0.7),
+                  loss=tf_keras.losses.CategoricalCrossentropy())  # one-hot loss: the Dataset holds class ids
+    result = recipes.prune(model, tiny, epochs=1, verbose=0, learning_rate=0.01)
+    assert isinstance(result.optimizer, tf_keras.optimizers.SGD)
+    assert result.optimizer.get_config()["momentum"] == pytest.approx(0.7)
+    assert float(result.optimizer.learning_rate) == pytest.approx(0.01), "the recipe's fine-tune rate"
+    assert isinstance(result.loss, tf_keras.losses.SparseCategoricalCrossentropy)
+    assert not result.loss.get_config()["from_logits"]
+
+
+def test_uncompiled_softmax_model_gets_a_probability_loss(baseline):
+    from workshop_utils.models.keras_tools import training_setup
+
+    assert training_setup(baseline).loss.get_config()["from_logits"], "the baseline ends in logits"
+    softmax = tf_keras.Sequential([tf_keras.Input((4,)), tf_keras.layers.Dense(3, activation="softmax")])
+    setup = training_setup(softmax)
+    assert not setup.from_user and not setup.loss.get_config()["from_logits"]
+
+
+def test_default_lengths_grow_on_small_datasets(monkeypatch):
+    from workshop_utils.recipes._common import default_epochs, resolve_training
+
+    monkeypatch.setenv("WORKSHOP_FAST", "0")
+    assert resolve_training(None, 64, 1e-4, fast=True) == 1, "fast=True wins over the environment"
+    assert default_epochs(4000, 64, fast=False) == 2 and default_epochs(4000, 64, fast=True) == 1  # the workshop's
+    digits_steps = -(-1437 // 64)  # sklearn digits: 23 steps per epoch
+    for fast, minimum in ((False, recipes.MIN_STEPS), (True, recipes.FAST_MIN_STEPS)):
+        epochs = default_epochs(1437, 64, fast=fast)
+        assert epochs * digits_steps >= minimum > (epochs - 1) * digits_steps
+    assert resolve_training(3, 64, 1e-4, n_train=100) == 3, "explicit epochs are kept"
+
+
+def test_tfmot_attribute_error_names_the_operator_layer(tiny):
+    inputs = tf_keras.Input(tiny.input_shape)
+    x = tf_keras.layers.Conv2D(2, 3, name="conv")(inputs)
+    x = tf_keras.layers.Flatten()(x + 1.0)  # a TFOpLambda layer: QAT fails on it with a raw AttributeError
+    model = tf_keras.Model(inputs, tf_keras.layers.Dense(tiny.num_classes, name="logits")(x))
+    with pytest.raises(recipes.UnsupportedLayerError, match=r"'tf.__operators__.add' \(TFOpLambda\).*keras.layers.Add"):
+        recipes.qat(model, tiny, epochs=1, verbose=0)
+
+
+def test_any_tfmot_exception_in_pruning_names_the_layer(baseline, tiny, monkeypatch):
+    import tensorflow_model_optimization as tfmot
+
+    def broken(layer, **_):
+        raise KeyError(f'layer "{layer.name}" has no such attribute')
+
+    monkeypatch.setattr(tfmot.sparsity.keras, "prune_low_magnitude", broken)
+    with pytest.raises(recipes.UnsupportedLayerError, match=r"Pruning cannot handle layer\(s\) 'conv1' \(Conv2D\)"):
+        recipes.prune(baseline, tiny, epochs=1, verbose=0)
+
+
+def test_skip_list_is_one_short_line():
+    from workshop_utils.recipes._common import choose_layers
+    from workshop_utils.recipes.pruning import _prune_problem
+
+    layers = [tf_keras.Input((4, 4, 1)), tf_keras.layers.Conv2D(2, 1, name="conv")]
+    layers += [tf_keras.layers.BatchNormalization(name=f"bn{i}") for i in range(10)]
+    model = tf_keras.Sequential(layers)
+    with pytest.warns(UserWarning) as caught:
+        choose_layers(model, None, "pruning", _prune_problem)
+    (warning,) = caught
+    text = str(warning.message)
+    assert "10 layer(s)" in text and "'bn0' (BatchNormalization)" in text and "and 7 more" in text
+    assert "bn9" not in text and len(text) < 300
+
+
+def test_accuracy_drop_warns_with_the_knob(baseline, tiny):
+    from workshop_utils.recipes._guard import check_drop
+
+    broken = wu.clone_model(baseline)
+    broken.set_weights([w * 0 for w in baseline.get_weights()])  # predicts one class: chance accuracy
+    with pytest.warns(recipes.AccuracyDropWarning, match=r"prune lost .* points.*Fix: try epochs=4"):
+        check_drop("prune", baseline, broken, tiny, "try epochs=4", "8 steps")
+
+
+def test_long_qat_refusals_are_shortened():
+    from workshop_utils.recipes.quantization import _order, _shorten
+
+    culprits = [f"'bn{i}' (BatchNormalization)" for i in range(30)] + ["'tf.math.add' (TFOpLambda)"]
+    ordered = _order(culprits, named=[])
+    assert ordered[0] == "'tf.math.add' (TFOpLambda)", "operators before BatchNormalization"
+    text = _shorten(ordered)
+    assert "and 25 more (25 BatchNormalization)" in text and len(text) < 250

@@ -14,19 +14,31 @@ from ..measurement.size import ModelSize
 COLUMNS = (
     "technique", "raw_bytes", "zipped_bytes", "compression_x", "accuracy", "accuracy_delta_pts",
     "latency_median_us", "latency_p95_us", "speedup_x", "speedup_ci_low", "speedup_ci_high",
-    "flash_bytes", "mcu_arena_bytes", "mcu_note",
+    "flash_bytes", "mcu_arena_bytes", "mcu_note", "row_note",
 )
 
 
 @dataclass(frozen=True)
 class ModelResult:
-    """One measured model: its name, size and accuracy (latency is measured for all models together)."""
+    """One measured model: its name, size and accuracy (latency is measured for all models together).
+
+    A row that could not be produced has ``size=None``, NaN accuracy and the reason in ``row_note``.
+    """
 
     technique: str
-    size: ModelSize
+    size: ModelSize | None
     accuracy: float
     mcu_arena_bytes: float = float("nan")  # TensorFlow Lite Micro's tensor arena (wu.mcu); NaN: cannot run
     mcu_note: str = ""  # why there is no arena (refused by TFLM, tflite-micro unavailable), else ""
+    row_note: str = ""  # why the row has no model (its technique failed on this model), else ""
+
+    @property
+    def raw_bytes(self) -> float:
+        return float("nan") if self.size is None else self.size.raw_bytes
+
+    @property
+    def zipped_bytes(self) -> float:
+        return float("nan") if self.size is None else self.size.zipped_bytes
 
 
 def results_table(
@@ -49,14 +61,17 @@ def results_table(
     if reference not in names:
         raise ValueError(f"Reference {reference!r} is not among the results {names}.")
     ref = results[names.index(reference)]
+    if ref.size is None:
+        raise ValueError(f"The reference row {reference!r} has no model ({ref.row_note}); nothing to compare with.")
     table = pd.DataFrame({
         "technique": names,
-        "raw_bytes": [r.size.raw_bytes for r in results],
-        "zipped_bytes": [r.size.zipped_bytes for r in results],
+        "raw_bytes": [r.raw_bytes for r in results],
+        "zipped_bytes": [r.zipped_bytes for r in results],
         "accuracy": [r.accuracy for r in results],
-        "flash_bytes": [r.size.raw_bytes for r in results],  # on a microcontroller the flatbuffer sits in flash as is
+        "flash_bytes": [r.raw_bytes for r in results],  # on a microcontroller the flatbuffer sits in flash as is
         "mcu_arena_bytes": [float(r.mcu_arena_bytes) for r in results],
         "mcu_note": [r.mcu_note for r in results],
+        "row_note": [r.row_note for r in results],
     })
     table["compression_x"] = ref.size.zipped_bytes / table["zipped_bytes"]
     table["accuracy_delta_pts"] = (table["accuracy"] - ref.accuracy) * 100

@@ -20,12 +20,15 @@ from ..data.datasets import Dataset
 from ..measurement.interpreter import evaluate_tflite
 from ..measurement.latency import benchmark_latency, speed_direction
 from ..measurement.machine import machine_info
-from ..measurement.mcu import McuUnavailableError, arena_or_reason
+from ..measurement.mcu import McuUnavailableError, arena_or_reason, is_transient
 from ..measurement.size import model_size
 from ..models.baseline import get_baseline
+from ..models.keras_tools import keras_accuracy
 from .modes import convert_row, mode_versions
 from .results import ModelResult, results_table
 from .rows import REFERENCE_ROW, ROWS, Row, select_rows
+from .source import ModelSource
+from .techniques import SHARED_STAGES, failure_note, technique_model  # noqa: F401 - SHARED_STAGES: public here too
 
 CALIBRATION_SAMPLES = 200
 MCU_CHECK_IMAGES = 100  # test images on which TFLite Micro's predictions are checked against LiteRT's
@@ -39,35 +42,8 @@ class Comparison:
     blobs: dict[str, bytes]
     seconds: dict[str, float] = field(default_factory=dict)  # technique + conversion time per row
     cached: dict[str, bool] = field(default_factory=dict)
-
-
-# Stages a collaborative recipe can take ready-made (technique -> (stage technique, recipe keyword)), so a cold
-# run trains each stage once: pruning for pruned*, pqat and pcqat; clustering for clustered* and cqat.
-SHARED_STAGES: dict[str, tuple[tuple[str, str], ...]] = {
-    "pqat": (("prune", "pruned"),), "cqat": (("cluster", "clustered"),), "pcqat": (("prune", "pruned"),),
-}
-
-
-def _technique_model(
-    technique: str, baseline, dataset: Dataset, recipe_options: dict[str, Any], stages: dict[str, Any] | None = None
-):
-    """The row's Keras model. ``stages`` (technique -> model, filled here) shares a stage between recipes.
-
-    A stage is shared only when neither recipe has options, so the shared model is exactly the one the
-    recipe would train itself (the recipes seed every stage alike): the rows' cache keys stay valid.
-    """
-    if technique == "baseline":
-        return baseline
-    from ..recipes import RECIPES
-
-    options = dict(recipe_options.get(technique, {}))
-    if stages is not None and not options:
-        for stage, keyword in SHARED_STAGES.get(technique, ()):
-            if not recipe_options.get(stage):
-                if stage not in stages:
-                    stages[stage] = RECIPES[stage](baseline, dataset)
-                options[keyword] = stages[stage]
-    return RECIPES[technique](baseline, dataset, **options)
+    notes: list[str] = field(default_factory=list)  # messages about the whole run (e.g. a model not bridged)
+    source: str = "the workshop's baseline"  # where the rows start
 
 
 def _recipes_fingerprint() -> str:
@@ -101,7 +77,8 @@ def _with_mcu(meta: dict[str, Any], blob: bytes, meta_path: Path, dataset: Datas
     except McuUnavailableError:
         return {**meta, "mcu_note": "tflite-micro is not available on this platform (Linux x86-64 wheels only)"}
     meta = {**meta, "mcu_arena_bytes": arena, "mcu_note": note}
-    cache.write_json_atomic(meta_path, meta)
+    if not is_transient(note):  # a time-out on a busy machine is measured again next run, not cached for good
+        cache.write_json_atomic(meta_path, meta)
     return meta
 
 
@@ -127,8 +104,41 @@ def _load_row(folder: Path, key: str) -> tuple[tuple[bytes, dict[str, Any]] | No
     return (blob, meta), None
 
 
+def _source(dataset: Dataset, model: Any) -> ModelSource:
+    if model is None:
+        baseline, info = get_baseline(dataset, return_info=True)
+        return ModelSource.baseline(baseline, info.path.stem)
+    return ModelSource.user(model, dataset)
+
+
+def _note(row: Row, step: str, error: Exception, source: ModelSource, notes: list[str], log) -> str:
+    """The row note for a row that failed; an unbridgeable model is also reported once in ``notes``."""
+    if step != "technique":
+        what = f"conversion to {row.mode}" if step == "conversion" else "running the converted model in LiteRT"
+        return failure_note(what, error, fix="leave this row out with --only; the other rows do not need it")
+    if error is source.bridge_error:
+        if not notes or "cannot be bridged" not in notes[0]:
+            notes.insert(0, f"{source.label} cannot be bridged to tf_keras, so the TFMOT technique rows are "
+                            f"empty (the conversion rows convert it directly): {' '.join(str(error).split())}")
+            log(notes[0])
+        return "TFMOT needs a tf_keras twin of the model, which cannot be built: " + " ".join(str(error).split())
+    return failure_note(row.technique, error)
+
+
+def _technique_of(row: Row, source: ModelSource, models: dict[str, Any], dataset: Dataset, recipe_options,
+                  fast_arg: bool | None) -> Any:
+    """The Keras model the row converts: the source's, or its technique's (trained once, kept in ``models``)."""
+    if row.technique == "baseline":
+        return source.for_conversion()
+    if row.technique not in models:
+        models[row.technique] = technique_model(
+            row.technique, source.twin(), dataset, recipe_options, stages=models, fast=fast_arg)
+    return models[row.technique]
+
+
 def run_comparison(
     dataset: Dataset,
+    model: Any = None,
     only: Sequence[str] | None = None,
     num_threads: int = 1,
     fast: bool | None = None,
@@ -139,26 +149,38 @@ def run_comparison(
 ) -> Comparison:
     """Produce the comparison rows for ``dataset`` (all of them, or ``only`` these plus float32).
 
-    Each row's TFLite model and accuracy are cached under a key of their inputs, so a rerun after an
-    interruption only computes what is missing. Latency is always measured fresh, for all rows
-    together in interleaved rounds (fair against machine noise).
+    Without ``model`` the rows start from the workshop's baseline (trained on ``dataset``, cached). With
+    ``model`` (a Keras 3 or tf_keras model, or the path of a .keras/.h5/SavedModel) they start from it: the
+    float32 row is that model, the conversion rows convert it, and the technique rows train its tf_keras twin
+    (:func:`wu.to_tf_keras`). A technique that cannot be applied (a layer TFMOT refuses, a model that cannot
+    be bridged) leaves its rows empty with the reason in ``row_note``; the other rows are still produced.
+
+    Each row's TFLite model and accuracy are cached under a key of their inputs (for a user's model: its
+    architecture, weights and the data), so a rerun after an interruption only computes what is missing.
+    ``fast`` (default: ``WORKSHOP_FAST``) shortens the recipes' fine-tuning and the latency benchmark. Latency
+    is always measured fresh, for all rows together in interleaved rounds (fair against machine noise).
     """
     from tqdm.auto import tqdm
 
+    fast_arg = fast
     fast = fast_mode() if fast is None else fast
     recipe_options = recipe_options or {}
     rows = select_rows(only)
-    baseline, info = get_baseline(dataset, return_info=True)
-    baseline_key = info.path.stem
+    source = _source(dataset, model)
     folder = cache.cache_dir() / "rows"
     folder.mkdir(parents=True, exist_ok=True)
-    technique_models: dict[str, Any] = {"baseline": baseline}
+    technique_models: dict[str, Any] = {}
+    failures: dict[str, str] = {}  # technique -> why its rows are empty
     blobs: dict[str, bytes] = {}
     results: list[ModelResult] = []
     seconds: dict[str, float] = {}
     cached: dict[str, bool] = {}
+    notes: list[str] = []
     for row in tqdm(rows, desc="comparison rows", leave=False):
-        key = _row_key(row, baseline_key, fast, recipe_options.get(row.technique, {}))
+        if row.technique in failures:
+            results.append(ModelResult(row.name, None, float("nan"), row_note=failures[row.technique]))
+            continue
+        key = _row_key(row, source.key, fast, recipe_options.get(row.technique, {}))
         with cache.lock(folder / key):
             hit, problem = _load_row(folder, key) if use_cache else (None, None)
             if problem:
@@ -166,20 +188,37 @@ def run_comparison(
             if hit is None:
                 log(f"[{row.name}] {row.description}: computing")
                 start = time.perf_counter()
-                if row.technique not in technique_models:
-                    technique_models[row.technique] = _technique_model(
-                        row.technique, baseline, dataset, recipe_options, stages=technique_models)
-                calibration = dataset.x_train[:CALIBRATION_SAMPLES] if row.mode in CALIBRATION_MODES else None
-                blob = convert_row(technique_models[row.technique], row.mode, calibration)
-                accuracy = evaluate_tflite(blob, dataset.x_test, dataset.y_test)
+                step = "technique"
+                try:
+                    keras_model = _technique_of(row, source, technique_models, dataset, recipe_options, fast_arg)
+                    step = "conversion"
+                    calibration = dataset.x_train[:CALIBRATION_SAMPLES] if row.mode in CALIBRATION_MODES else None
+                    blob = convert_row(keras_model, row.mode, calibration)
+                    step = "measurement"
+                    accuracy = evaluate_tflite(blob, dataset.x_test, dataset.y_test)
+                except Exception as error:
+                    if row.name == REFERENCE_ROW:
+                        raise  # every other row is measured against it
+                    note = _note(row, step, error, source, notes, log)
+                    if step == "technique":
+                        failures[row.technique] = note  # its other rows get the same note without a retry
+                    log(f"[{row.name}] not produced: " + ("the model cannot be bridged (above)"
+                                                         if error is source.bridge_error else note))
+                    results.append(ModelResult(row.name, None, float("nan"), row_note=note))
+                    continue
                 meta = {"key": key, "row": row.name, "accuracy": accuracy, "raw_bytes": len(blob),
                         "seconds": time.perf_counter() - start}
+                if row.name == REFERENCE_ROW and source.is_user:
+                    meta["keras_accuracy"] = keras_accuracy(source.original, dataset.x_test, dataset.y_test)
                 cache.write_bytes_atomic(folder / f"{key}.tflite", blob)
                 cache.write_json_atomic(folder / f"{key}.json", meta)
             else:
                 blob, meta = hit
                 log(f"[{row.name}] loaded from cache")
             meta = _with_mcu(meta, blob, folder / f"{key}.json", dataset)
+        if row.name == REFERENCE_ROW and "keras_accuracy" in meta:
+            log(f"{source.label}: Keras test accuracy {meta['keras_accuracy']:.2%}, "
+                f"as TFLite float32 {meta['accuracy']:.2%}")
         blobs[row.name] = blob
         seconds[row.name] = float(meta["seconds"])
         cached[row.name] = hit is not None
@@ -192,7 +231,8 @@ def run_comparison(
         settings = {"rounds": 12, "round_s": 0.04, "warmup_s": 0.5} if fast else {"rounds": 21, "round_s": 0.1}
         latency = benchmark_latency(blobs, dataset.x_test[:1], num_threads=num_threads, progress=True, **settings)
     table = results_table(results, latency, reference=REFERENCE_ROW)
-    return Comparison(table=table, blobs=blobs, seconds=seconds, cached=cached)
+    table.attrs["source"] = source.label
+    return Comparison(table=table, blobs=blobs, seconds=seconds, cached=cached, notes=notes, source=source.label)
 
 
 def decision_table(comparison: Comparison) -> pd.DataFrame:
@@ -215,8 +255,8 @@ def decision_table(comparison: Comparison) -> pd.DataFrame:
             "row": name,
             "what it does": spec.description if spec else "",
             "needs training": "no" if spec is None or spec.technique == "baseline" else "yes (fine-tune)",
-            "smaller (zipped)": f"{row['compression_x']:.1f}x",
-            "accuracy cost (pts)": f"{-row['accuracy_delta_pts']:+.2f}",
+            "smaller (zipped)": "n/a" if pd.isna(row["compression_x"]) else f"{row['compression_x']:.1f}x",
+            "accuracy cost (pts)": "n/a" if pd.isna(delta := row["accuracy_delta_pts"]) else f"{-delta:+.2f}",
             "speed on this CPU": speed_text,
             "time to produce (s)": round(comparison.seconds.get(name, float("nan")), 1),
         })

@@ -25,7 +25,7 @@ def _is_qat_layer(layer) -> bool:
 
 
 def is_qat_model(model) -> bool:
-    """True for a model from tfmot's ``quantize_apply`` (e.g. ``wu.recipes.qat``): it learned its int8 ranges."""
+    """True for a model from tfmot's ``quantize_apply`` (e.g. ``wu.recipes.qat``): it carries its int8 ranges."""
     return any(_is_qat_layer(layer) for layer in getattr(model, "layers", ()))
 
 
@@ -38,14 +38,14 @@ def unquantized_layers(model) -> list[str]:
 
 
 def _configure_qat_full_integer(converter, model) -> None:
-    """Full integer from the ranges QAT learned: no calibration pass, int8 input and output."""
+    """Full integer from the ranges the QAT model recorded (moving averages): no calibration, int8 in and out."""
     import tensorflow as tf
 
     missing = unquantized_layers(model)
     if missing:
         raise ValueError(
-            f"Mode 'full_integer' without representative_data uses the ranges QAT learned, but this QAT model "
-            f"leaves layer(s) {missing} unquantized, so they have none. Fix: pass representative_data="
+            f"Mode 'full_integer' without representative_data uses the ranges the QAT model recorded, but this QAT "
+            f"model leaves layer(s) {missing} unquantized, so they have none. Fix: pass representative_data="
             f"ds.x_train[:200] ({RECOMMENDED_CALIBRATION} training images), or run QAT on every layer (layers=None)."
         )
     # No supported_ops=[TFLITE_BUILTINS_INT8] here: TensorFlow checks it for calibration data before it looks
@@ -54,17 +54,33 @@ def _configure_qat_full_integer(converter, model) -> None:
     converter.inference_output_type = tf.int8
 
 
+def _is_keras3(model) -> bool:
+    """True for a Keras 3 model, which TensorFlow's converter takes directly (Keras 3 is not imported for this:
+    without it in ``sys.modules`` no Keras 3 model exists)."""
+    from ..models.bridge import is_keras3_model
+
+    return "keras" in sys.modules and is_keras3_model(model)
+
+
+def _input_shape(model) -> tuple | None:
+    """The model's input shape without the batch axis; None when it has none to read (subclassed Keras 3)."""
+    try:
+        return tuple(model.input_shape[1:])
+    except (AttributeError, ValueError, RuntimeError):
+        return None
+
+
 def check_representative_data(model, data: np.ndarray | None, mode: str) -> np.ndarray:
     """Validate calibration images against the model's input: shape, dtype and count."""
     if data is None:
         raise ValueError(
             f"Mode {mode!r} calibrates activation ranges and needs representative_data: "
             f"{RECOMMENDED_CALIBRATION} training images, e.g. representative_data=ds.x_train[:200]. "
-            "(A QAT model converts to full_integer without it: QAT learned the ranges.)"
+            "(A QAT model converts to full_integer without it: it recorded the ranges while fine-tuning.)"
         )
     data = np.asarray(data)
-    expected = tuple(model.input_shape[1:])
-    if data.ndim != len(expected) + 1 or tuple(data.shape[1:]) != expected:
+    expected = _input_shape(model)
+    if expected is not None and (data.ndim != len(expected) + 1 or tuple(data.shape[1:]) != expected):
         raise ValueError(
             f"representative_data has shape {data.shape}, but the model takes batches of {expected}. "
             f"Fix: pass training images shaped (N, {', '.join(map(str, expected))})."
@@ -72,7 +88,7 @@ def check_representative_data(model, data: np.ndarray | None, mode: str) -> np.n
     if not np.issubdtype(data.dtype, np.floating):
         raise ValueError(
             f"representative_data has dtype {data.dtype}; it must be float images preprocessed exactly as "
-            "for training (float32 in [0, 1] here)."
+            "for training (e.g. float32 in [0, 1] for the workshop's MNIST). Fix: data.astype('float32')."
         )
     if len(data) < MIN_CALIBRATION_SAMPLES:
         raise ValueError(f"representative_data is empty; pass {RECOMMENDED_CALIBRATION} samples.")
@@ -95,7 +111,8 @@ def make_converter(model, mode: str, representative_data: np.ndarray | None = No
 
     if mode not in MODES:
         raise ValueError(f"Unknown conversion mode {mode!r}. Valid modes: {', '.join(MODES)}.")
-    require_tf_keras_model(model, "to_tflite")
+    if not _is_keras3(model):  # a Keras 3 model converts as is; only the TFMOT recipes need tf_keras
+        require_tf_keras_model(model, "to_tflite")
     quiet_tensorflow_logs()
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if mode == "float32":
@@ -120,7 +137,7 @@ def make_converter(model, mode: str, representative_data: np.ndarray | None = No
 
 
 def to_tflite(model, mode: str = "float32", representative_data: np.ndarray | None = None) -> bytes:
-    """Convert a tf_keras model to TFLite flatbuffer bytes.
+    """Convert a tf_keras model (or a Keras 3 model, which TensorFlow's converter takes directly) to TFLite bytes.
 
     Modes: ``float32`` (no optimisation), ``dynamic_range`` (int8 weights, float activations),
     ``full_integer`` (int8 weights and activations, int8 input/output; needs representative_data, except for
@@ -134,7 +151,8 @@ def to_tflite(model, mode: str = "float32", representative_data: np.ndarray | No
     try:
         # The converter prints C-level lines ("fully_quantize: 0, inference_type: 6 ...") and a UserWarning about
         # input statistics on every int8 conversion: nothing to act on, so they are kept only if it fails.
-        with capture_native_output((2,)) as log:
+        # Keras 3 models also print "Saved artifact at ..." (stdout) on their way through model.export.
+        with capture_native_output((1, 2) if _is_keras3(model) else (2,)) as log:
             return bytes(converter.convert())
     except Exception:
         if log is not None and log.text.strip():

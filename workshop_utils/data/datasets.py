@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.env import offline_mode
+from ..core.env import live_capped, offline_mode
+from .arrays import as_images, as_labels, value_range
 
 DATASETS = ("mnist", "fashion_mnist")
 OFFLINE_SAMPLE = "mnist_5k.npz"
@@ -24,43 +25,14 @@ def data_dir() -> Path:
     return Path(override) if override else Path(__file__).resolve().parents[2] / "data"
 
 
-def _as_images(x: np.ndarray, what: str) -> np.ndarray:
-    x = np.asarray(x)
-    if x.ndim == 3:  # (N, H, W) grayscale: add the channel axis Conv2D expects
-        x = x[..., np.newaxis]
-    if x.ndim != 4 or x.shape[-1] not in (1, 3):
-        raise ValueError(
-            f"{what} must have shape (N, H, W), (N, H, W, 1) or (N, H, W, 3); got {x.shape}. "
-            "Fix: reshape your images to (N, H, W, C)."
-        )
-    if not np.issubdtype(x.dtype, np.floating):
-        raise ValueError(
-            f"{what} has dtype {x.dtype}; images must be float in [0, 1]. "
-            "Fix: x = x.astype('float32') / 255."
-        )
-    x = x.astype(np.float32, copy=False)
-    if x.size and (x.min() < 0.0 or x.max() > 1.0):
-        raise ValueError(f"{what} values span [{x.min():.3g}, {x.max():.3g}]; scale them into [0, 1].")
-    return x
-
-
-def _as_labels(y: np.ndarray, n: int, what: str) -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1 or len(y) != n:
-        raise ValueError(f"{what} must be a 1-D array of {n} integer class ids; got shape {y.shape}.")
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"{what} must hold integer class ids (not one-hot); got dtype {y.dtype}.")
-    return y.astype(np.int64, copy=False)
-
-
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """Train/test image arrays plus where they came from.
 
     Build one from your own arrays: ``Dataset(x_train, y_train, x_test, y_test, name="mine")``.
-    Images become float32 (N, H, W, C) in [0, 1]; labels become int64 class ids.
+    Images become float32 (N, H, W, C) with their values unchanged, in whatever range the model was trained on
+    (``input_range`` records it; calibration uses the images as they are), with any channel count; labels
+    become int64 class ids (one-hot rows are converted, and it says so).
     """
 
     x_train: np.ndarray
@@ -70,20 +42,34 @@ class Dataset:
     name: str = "custom"
     source: str = "user arrays"
     num_classes: int = 0  # 0 means: infer from the labels
+    input_range: tuple[float, float] = field(default=(0.0, 1.0), init=False)  # (min, max) of all images
     _fingerprint: str = field(default="", init=False, repr=False)
 
     def __post_init__(self) -> None:
-        x_train = _as_images(self.x_train, "x_train")
-        x_test = _as_images(self.x_test, "x_test")
+        x_train = as_images(self.x_train, "x_train")
+        x_test = as_images(self.x_test, "x_test")
         if x_train.shape[1:] != x_test.shape[1:]:
-            raise ValueError(f"x_train images are {x_train.shape[1:]} but x_test are {x_test.shape[1:]}.")
-        y_train = _as_labels(self.y_train, len(x_train), "y_train")
-        y_test = _as_labels(self.y_test, len(x_test), "y_test")
+            raise ValueError(
+                f"x_train images are {x_train.shape[1:]} but x_test are {x_test.shape[1:]}. "
+                "Fix: preprocess both splits the same way (same size and channels)."
+            )
         if len(x_train) == 0 or len(x_test) == 0:
             raise ValueError("A Dataset needs at least one training and one test image.")
-        num_classes = self.num_classes or int(max(y_train.max(), y_test.max())) + 1
+        y_train, train_width = as_labels(self.y_train, len(x_train), "y_train")
+        y_test, test_width = as_labels(self.y_test, len(x_test), "y_test")
+        widths = {w for w in (train_width, test_width) if w is not None}
+        if len(widths) > 1:
+            raise ValueError(f"y_train and y_test are one-hot with different widths {sorted(widths)}.")
+        if widths:
+            print(f"Labels are one-hot ({widths.pop()} columns): converted to integer class ids (argmax).")
+        num_classes = self.num_classes or max(
+            int(max(y_train.max(), y_test.max())) + 1, train_width or 0, test_width or 0)
         if min(y_train.min(), y_test.min()) < 0 or max(y_train.max(), y_test.max()) >= num_classes:
-            raise ValueError(f"Labels must lie in [0, {num_classes - 1}].")
+            raise ValueError(
+                f"Labels must be class ids in [0, {num_classes - 1}]; got [{min(y_train.min(), y_test.min())}, "
+                f"{max(y_train.max(), y_test.max())}]. Fix: number the classes 0..K-1 (np.unique(y, "
+                "return_inverse=True)) or pass num_classes=K."
+            )
         digest = hashlib.sha256()
         for array in (x_train, y_train, x_test, y_test):
             digest.update(np.ascontiguousarray(array).tobytes())
@@ -93,6 +79,7 @@ class Dataset:
             ("x_test", x_test),
             ("y_test", y_test),
             ("num_classes", num_classes),
+            ("input_range", value_range(x_train, x_test)),
             ("_fingerprint", digest.hexdigest()[:16]),
         ):
             object.__setattr__(self, name, value)
@@ -132,7 +119,8 @@ class Dataset:
     def __repr__(self) -> str:
         return (
             f"Dataset(name={self.name!r}, source={self.source!r}, train={self.x_train.shape}, "
-            f"test={self.x_test.shape}, num_classes={self.num_classes})"
+            f"test={self.x_test.shape}, num_classes={self.num_classes}, "
+            f"input_range=({self.input_range[0]:.3g}, {self.input_range[1]:.3g}))"
         )
 
 
@@ -191,6 +179,7 @@ def load_offline_mnist(test_fraction: float = 0.2, seed: int = 0) -> Dataset:
     )
 
 
+@live_capped  # WORKSHOP_LIVE=1 caps the images at the offline sample's sizes (core/env.py)
 def load_dataset(name: str = "mnist", offline: bool | None = None) -> Dataset:
     """Load ``"mnist"`` or ``"fashion_mnist"``.
 
@@ -217,3 +206,42 @@ def load_dataset(name: str = "mnist", offline: bool | None = None) -> Dataset:
     print(f"Using the bundled offline MNIST sample ({reason}): "
           f"{len(dataset.x_train)} train / {len(dataset.x_test)} test images.")
     return dataset
+
+
+NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def load_npz(path: str | Path, name: str | None = None) -> Dataset:
+    """A Dataset from an ``.npz`` file with the arrays ``x_train, y_train, x_test, y_test``.
+
+    Optional keys: ``name`` (a string) and ``num_classes``. Save one with
+    ``np.savez("mine.npz", x_train=..., y_train=..., x_test=..., y_test=...)``, images preprocessed exactly
+    as the model was trained on them.
+    """
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"No data file at {path}. Fix: check the path (relative to {Path.cwd()}).")
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise ValueError(
+            f"{path} is not a readable .npz file ({error}). Fix: write it with "
+            "np.savez(path, x_train=..., y_train=..., x_test=..., y_test=...)."
+        ) from error
+    if not hasattr(archive, "files"):
+        raise ValueError(
+            f"{path} holds a single array, not an .npz archive. Fix: np.savez(path, x_train=..., y_train=..., "
+            "x_test=..., y_test=...)."
+        )
+    with archive:
+        missing = [key for key in NPZ_KEYS if key not in archive.files]
+        if missing:
+            raise ValueError(
+                f"{path} lacks the array(s) {', '.join(missing)} (it has: {', '.join(archive.files) or 'nothing'}). "
+                "Fix: np.savez(path, x_train=..., y_train=..., x_test=..., y_test=...)."
+            )
+        arrays = {key: archive[key] for key in NPZ_KEYS}
+        stored_name = str(archive["name"]) if "name" in archive.files else None
+        num_classes = int(archive["num_classes"]) if "num_classes" in archive.files else 0
+    return Dataset(**arrays, name=name or stored_name or path.stem, source=f"file {path.name}",
+                   num_classes=num_classes)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..data.datasets import Dataset
-from ..models.keras_tools import clone_model, compile_classifier
+from ..models.keras_tools import clone_model, compile_classifier, training_setup
 from ._common import (
     DEFAULT_BATCH_SIZE,
     announce,
@@ -15,8 +15,10 @@ from ._common import (
     fine_tune,
     resolve_layer_names,
     resolve_training,
+    steps_text,
     wrap_layers,
 )
+from ._guard import check_drop, tfmot_errors
 
 CLUSTER_LEARNING_RATE = 1e-4
 DEFAULT_CLUSTERS = 16
@@ -79,6 +81,7 @@ def cluster(
     layers: str | Iterable[str] | None = None,
     seed: int = 0,
     verbose: int = 1,
+    fast: bool | None = None,
 ):
     """Cluster the weights of ``model`` and fine-tune the centroids on ``dataset``; returns a stripped copy.
 
@@ -87,7 +90,9 @@ def cluster(
     "linear" (default, see ``DEFAULT_INIT``), "kmeans_plus_plus" (TFMOT's default), "density_based", "random".
     ``preserve_sparsity=True`` keeps the zeros of a pruned model at zero (the zero centroid is fixed).
     ``layers`` restricts clustering to those names; by default every layer TFMOT can cluster is clustered.
-    ``epochs`` defaults to 2 (1 in fast mode). The input model is not changed.
+    ``epochs`` defaults to 2 (1 when ``fast``; None reads WORKSHOP_FAST), more on a small dataset (at least
+    MIN_STEPS optimizer steps). The model's own loss and optimizer class are kept where it was compiled. The
+    input model is not changed; a Keras 3 model is bridged to its tf_keras twin first.
     """
     import tensorflow_model_optimization as tfmot
 
@@ -97,14 +102,15 @@ def cluster(
         cluster as experimental_cluster,
     )
 
-    check_inputs(model, dataset, "cluster")
-    epochs = resolve_training(epochs, batch_size, learning_rate)
+    model = check_inputs(model, dataset, "cluster")
+    epochs = resolve_training(epochs, batch_size, learning_rate, fast, len(dataset.x_train))
     minimum = 3 if preserve_sparsity else 2  # TFMOT: > 2 with sparsity preservation (0 is one of them)
     if not isinstance(number_of_clusters, int) or number_of_clusters < minimum:
         raise ValueError(f"number_of_clusters must be an integer >= {minimum}; got {number_of_clusters!r}.")
     init_enum = centroid_initialization(init)
     names = resolve_layer_names(model, layers)
-    with announce("cluster", verbose, seed) as info:
+    setup = training_setup(model)
+    with announce("cluster", verbose, seed) as info, tfmot_errors("Clustering", model):
         work = clone_model(model)  # cluster_weights wraps (and changes) the layers of the model it is given
         chosen = choose_layers(work, names, "clustering", _cluster_problem(number_of_clusters, per_channel))
         params = {
@@ -114,12 +120,15 @@ def cluster(
             "preserve_sparsity": preserve_sparsity,
         }
         wrapped = wrap_layers(work, chosen, lambda layer: experimental_cluster.cluster_weights(layer, **params))
-        fine_tune(wrapped, dataset, epochs, batch_size, learning_rate, verbose=verbose)
+        fine_tune(wrapped, dataset, epochs, batch_size, learning_rate, verbose=verbose, setup=setup)
         result = tfmot.clustering.keras.strip_clustering(wrapped)
         extra = (", per channel" if per_channel else "") + (", sparsity preserved" if preserve_sparsity else "")
         info["summary"] = (
-            f"{number_of_clusters} clusters ({init_enum.name.lower()}{extra}) on {', '.join(chosen)}; "
-            f"{epochs} epoch(s), lr {learning_rate:g}"
+            f"{number_of_clusters} clusters ({init_enum.name.lower()}{extra}) on {len(chosen)} layer(s) "
+            f"({', '.join(chosen[:4])}{', ...' if len(chosen) > 4 else ''}); {epochs} epoch(s), lr {learning_rate:g}"
         )
-    compile_classifier(result, learning_rate)
+    compile_classifier(result, learning_rate, setup=setup)
+    check_drop("cluster", model, result, dataset,
+               f"fine-tune longer (epochs={2 * epochs}) or keep more clusters "
+               f"(number_of_clusters={2 * number_of_clusters})", steps_text(len(dataset.x_train), batch_size, epochs))
     return result

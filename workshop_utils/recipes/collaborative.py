@@ -17,7 +17,8 @@ from typing import Any
 
 from ..core.env import set_seeds
 from ..data.datasets import Dataset
-from ._common import DEFAULT_BATCH_SIZE, announce, check_inputs, resolve_layer_names, resolve_training
+from ._common import DEFAULT_BATCH_SIZE, announce, check_inputs, resolve_layer_names, resolve_training, steps_text
+from ._guard import check_drop, stages
 from .clustering import DEFAULT_CLUSTERS, DEFAULT_INIT, cluster
 from .pruning import prune
 from .quantization import QAT_LEARNING_RATE, quantize_and_fine_tune
@@ -69,6 +70,7 @@ def pqat(
     seed: int = 0,
     verbose: int = 1,
     pruned: Any = None,
+    fast: bool | None = None,
 ):
     """Prune (see :func:`prune`), then sparsity-preserving QAT; returns the QAT model.
 
@@ -76,13 +78,13 @@ def pqat(
     ``pruned``: an already pruned model (``prune(model, dataset, ...)``) to start the QAT stage from instead
     of pruning again.
     """
-    check_inputs(model, dataset, "pqat")
-    epochs = resolve_training(epochs, batch_size, learning_rate)
+    model = check_inputs(model, dataset, "pqat")
+    epochs = resolve_training(epochs, batch_size, learning_rate, fast, len(dataset.x_train))
     names = resolve_layer_names(model, layers)
     if pruned is not None:
         check_stage(pruned, dataset, "pqat", "pruned",
                     {"target_sparsity": target_sparsity, "sparsity_m_by_n": sparsity_m_by_n})
-    with announce("pqat", verbose, seed) as info:
+    with announce("pqat", verbose, seed) as info, stages():
         if pruned is None:
             pruned = prune(model, dataset, target_sparsity, epochs=epochs, batch_size=batch_size,
                            sparsity_m_by_n=sparsity_m_by_n, layers=names, seed=seed, verbose=verbose)
@@ -92,6 +94,8 @@ def pqat(
         set_seeds(seed)  # the QAT stage starts from the same seed whether the pruning ran here or not
         result = quantize_and_fine_tune(pruned, dataset, names, _prune_preserve_scheme(),
                                         epochs, batch_size, learning_rate, verbose)
+    check_drop("pqat", model, result, dataset, f"fine-tune longer (epochs={2 * epochs}, per stage) or prune less "
+               "(target_sparsity=0.5)", steps_text(len(dataset.x_train), batch_size, epochs) + " per stage")
     return result
 
 
@@ -108,6 +112,7 @@ def cqat(
     seed: int = 0,
     verbose: int = 1,
     clustered: Any = None,
+    fast: bool | None = None,
 ):
     """Cluster (see :func:`cluster`), then cluster-preserving QAT; returns the QAT model.
 
@@ -115,14 +120,14 @@ def cqat(
     ``clustered``: an already clustered model (``cluster(model, dataset, ...)``) to start the QAT stage from
     instead of clustering again (then leave number_of_clusters, init and per_channel at their defaults).
     """
-    check_inputs(model, dataset, "cqat")
-    epochs = resolve_training(epochs, batch_size, learning_rate)
+    model = check_inputs(model, dataset, "cqat")
+    epochs = resolve_training(epochs, batch_size, learning_rate, fast, len(dataset.x_train))
     names = resolve_layer_names(model, layers)
     if clustered is not None:
         changed = {"number_of_clusters": number_of_clusters if number_of_clusters != DEFAULT_CLUSTERS else None,
                    "init": init if init != DEFAULT_INIT else None, "per_channel": per_channel or None}
         check_stage(clustered, dataset, "cqat", "clustered", changed)
-    with announce("cqat", verbose, seed) as info:
+    with announce("cqat", verbose, seed) as info, stages():
         if clustered is None:
             clustered = cluster(model, dataset, number_of_clusters, init=init, per_channel=per_channel,
                                 epochs=epochs, batch_size=batch_size, layers=names, seed=seed, verbose=verbose)
@@ -132,6 +137,9 @@ def cqat(
         set_seeds(seed)  # the QAT stage starts from the same seed whether the clustering ran here or not
         result = quantize_and_fine_tune(clustered, dataset, names, _cluster_preserve_scheme(False),
                                         epochs, batch_size, learning_rate, verbose)
+    check_drop("cqat", model, result, dataset, f"fine-tune longer (epochs={2 * epochs}, per stage) or keep more "
+               f"clusters (number_of_clusters={2 * number_of_clusters})",
+               steps_text(len(dataset.x_train), batch_size, epochs) + " per stage")
     return result
 
 
@@ -150,6 +158,7 @@ def pcqat(
     seed: int = 0,
     verbose: int = 1,
     pruned: Any = None,
+    fast: bool | None = None,
 ):
     """Prune, then sparsity-preserving clustering, then sparsity- and cluster-preserving QAT.
 
@@ -157,13 +166,13 @@ def pcqat(
     already pruned model (``prune(model, dataset, ...)``) to start the clustering stage from instead of
     pruning again (the sparsity-preserving clustering is this recipe's own stage and always runs).
     """
-    check_inputs(model, dataset, "pcqat")
-    epochs = resolve_training(epochs, batch_size, learning_rate)
+    model = check_inputs(model, dataset, "pcqat")
+    epochs = resolve_training(epochs, batch_size, learning_rate, fast, len(dataset.x_train))
     names = resolve_layer_names(model, layers)
     if pruned is not None:
         check_stage(pruned, dataset, "pcqat", "pruned",
                     {"target_sparsity": target_sparsity, "sparsity_m_by_n": sparsity_m_by_n})
-    with announce("pcqat", verbose, seed) as info:
+    with announce("pcqat", verbose, seed) as info, stages():
         start = "pruned" if pruned is None else "the given pruned model"
         if pruned is None:
             pruned = prune(model, dataset, target_sparsity, epochs=epochs, batch_size=batch_size,
@@ -175,4 +184,7 @@ def pcqat(
         result = quantize_and_fine_tune(clustered, dataset, names, _cluster_preserve_scheme(True),
                                         epochs, batch_size, learning_rate, verbose)
         info["summary"] = f"{start}, clustered (sparsity kept), then sparsity- and cluster-preserving QAT"
+    check_drop("pcqat", model, result, dataset, f"fine-tune longer (epochs={2 * epochs}, per stage), prune less "
+               f"(target_sparsity=0.5) or keep more clusters (number_of_clusters={2 * number_of_clusters})",
+               steps_text(len(dataset.x_train), batch_size, epochs) + " per stage")
     return result

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..data.datasets import Dataset
-from ..models.keras_tools import clone_model, compile_classifier
+from ..models.keras_tools import clone_model, compile_classifier, training_setup
 from ._common import (
     DEFAULT_BATCH_SIZE,
     announce,
@@ -16,8 +16,10 @@ from ._common import (
     fine_tune,
     resolve_layer_names,
     resolve_training,
+    steps_text,
     wrap_layers,
 )
+from ._guard import check_drop, tfmot_errors
 
 PRUNE_LEARNING_RATE = 5e-4
 DEFAULT_TARGET_SPARSITY = 0.8
@@ -124,6 +126,7 @@ def prune(
     layers: str | Iterable[str] | None = None,
     seed: int = 0,
     verbose: int = 1,
+    fast: bool | None = None,
 ):
     """Magnitude-prune ``model`` while fine-tuning on ``dataset``; returns a stripped, compiled copy.
 
@@ -131,13 +134,15 @@ def prune(
     :func:`pruning_schedule`. ``sparsity_m_by_n=(2, 4)`` prunes in TFMOT's structured pattern instead: 2 zeros
     in every 4 consecutive input-channel weights (sparsity fixed at m/n; kernels with fewer than n input
     channels, like a first conv on grayscale images, stay dense). ``layers`` restricts pruning to those layer
-    names; by default every layer TFMOT can prune is pruned. ``epochs`` defaults to 2 (1 in fast mode).
-    The input model is not changed.
+    names; by default every layer TFMOT can prune is pruned. ``epochs`` defaults to 2 (1 when ``fast``; None
+    reads WORKSHOP_FAST), more on a small dataset (at least MIN_STEPS optimizer steps). The model's own loss
+    and optimizer class are kept where it was compiled. The input model is not changed; a Keras 3 model is
+    bridged to its tf_keras twin first.
     """
     import tensorflow_model_optimization as tfmot
 
-    check_inputs(model, dataset, "prune")
-    epochs = resolve_training(epochs, batch_size, learning_rate)
+    model = check_inputs(model, dataset, "prune")
+    epochs = resolve_training(epochs, batch_size, learning_rate, fast, len(dataset.x_train))
     m_by_n = _check_m_by_n(sparsity_m_by_n)
     if m_by_n and target_sparsity is not None and abs(target_sparsity - m_by_n[0] / m_by_n[1]) > 1e-9:
         raise ValueError(
@@ -148,15 +153,21 @@ def prune(
         target_sparsity = m_by_n[0] / m_by_n[1] if m_by_n else DEFAULT_TARGET_SPARSITY
     plan = pruning_schedule(len(dataset.x_train), batch_size, epochs, target_sparsity, initial_sparsity)
     names = resolve_layer_names(model, layers)
-    with announce("prune", verbose, seed) as info:
+    setup = training_setup(model)
+    with announce("prune", verbose, seed) as info, tfmot_errors("Pruning", model):
         work = clone_model(model)
         chosen = choose_layers(work, names, "pruning", _prune_problem)
         params = {"pruning_schedule": plan.schedule, "sparsity_m_by_n": m_by_n}
         wrapped = wrap_layers(work, chosen, lambda layer: tfmot.sparsity.keras.prune_low_magnitude(layer, **params))
         fine_tune(wrapped, dataset, epochs, batch_size, learning_rate,
-                  callbacks=[tfmot.sparsity.keras.UpdatePruningStep()], verbose=verbose)
+                  callbacks=[tfmot.sparsity.keras.UpdatePruningStep()], verbose=verbose, setup=setup)
         result = tfmot.sparsity.keras.strip_pruning(wrapped)
         pattern = f"{m_by_n[0]}:{m_by_n[1]} pattern" if m_by_n else f"{target_sparsity:.0%} sparsity"
-        info["summary"] = f"{pattern} on {', '.join(chosen)}; {epochs} epoch(s), lr {learning_rate:g}"
-    compile_classifier(result, learning_rate)
+        info["summary"] = (f"{pattern} on {len(chosen)} layer(s) ({', '.join(chosen[:4])}"
+                           f"{', ...' if len(chosen) > 4 else ''}); {epochs} epoch(s), lr {learning_rate:g}")
+    compile_classifier(result, learning_rate, setup=setup)
+    steps = steps_text(len(dataset.x_train), batch_size, epochs)
+    lower = "sparsity_m_by_n=None with target_sparsity=0.5" if m_by_n else f"target_sparsity={target_sparsity / 2:g}"
+    check_drop("prune", model, result, dataset, f"fine-tune longer (epochs={2 * epochs}) or prune less ({lower})",
+               steps)
     return result

@@ -76,7 +76,7 @@ class Dashboard:
         self.status.value = (
             f"Smallest model losing at most {self.budget.value:.1f} pts: <b>{chosen}</b>" if chosen
             else "No selected row fits that accuracy budget."
-        )
+        ) + self._microcontroller_choice(table)
         with self.output:
             self.output.clear_output(wait=True)
             if table.empty:
@@ -102,6 +102,14 @@ class Dashboard:
                 display(figure)
                 plt.close(figure)  # displayed once, inside the output widget; never piles up
         return chosen
+
+    def _microcontroller_choice(self, table: pd.DataFrame) -> str:
+        """The same choice among rows TensorFlow Lite Micro runs (shown when the table has TFLM arenas)."""
+        if table.empty or "mcu_arena_bytes" not in table or table["mcu_arena_bytes"].isna().all():
+            return ""
+        on_mcu = smallest_within_budget(table, self.budget.value, runtime="tflm")
+        return ("<br>On a microcontroller (runs on TensorFlow Lite Micro, smallest flash): "
+                + (f"<b>{on_mcu}</b>" if on_mcu else "no selected row"))
 
     def remeasure(self) -> Comparison:
         """Measure latency again for the chosen rows with the chosen thread count (the rows come from the cache)."""

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.cache import atomic_path
+from .recommend import recommend
 
 
 def machine_stamp(table: pd.DataFrame) -> str | None:
@@ -24,9 +25,9 @@ def format_table(table: pd.DataFrame) -> pd.DataFrame:
     pretty = pd.DataFrame(index=table.index)
     pretty["raw KB"] = (table["raw_bytes"] / 1024).round(1)
     pretty["zipped KB"] = (table["zipped_bytes"] / 1024).round(1)
-    pretty["smaller (zipped)"] = table["compression_x"].map(lambda v: f"{v:.1f}x")
-    pretty["accuracy"] = table["accuracy"].map(lambda v: f"{v:.2%}")
-    pretty["Δ acc (pts)"] = table["accuracy_delta_pts"].map(lambda v: f"{v:+.2f}")
+    pretty["smaller (zipped)"] = table["compression_x"].map(lambda v: "n/a" if np.isnan(v) else f"{v:.1f}x")
+    pretty["accuracy"] = table["accuracy"].map(lambda v: "n/a" if np.isnan(v) else f"{v:.2%}")
+    pretty["Δ acc (pts)"] = table["accuracy_delta_pts"].map(lambda v: "n/a" if np.isnan(v) else f"{v:+.2f}")
     pretty["latency (µs)"] = table["latency_median_us"].round(1)
     pretty["speedup"] = [
         "n/a" if np.isnan(s) else f"{s:.2f}x [{lo:.2f}, {hi:.2f}]"
@@ -47,6 +48,17 @@ def mcu_notes(table: pd.DataFrame) -> list[str]:
     return [f"{name}: {note}" for name, note in table["mcu_note"].items() if isinstance(note, str) and note]
 
 
+def row_notes(table: pd.DataFrame) -> list[str]:
+    """One line per reason a row has no model (its technique could not be applied): the rows, then why."""
+    if "row_note" not in table:
+        return []
+    rows_by_note: dict[str, list[str]] = {}
+    for name, note in table["row_note"].items():
+        if isinstance(note, str) and note:
+            rows_by_note.setdefault(note, []).append(str(name))
+    return [f"{', '.join(names)}: {note}" for note, names in rows_by_note.items()]
+
+
 def to_markdown(table: pd.DataFrame) -> str:
     """The table as GitHub markdown, with the machine it was measured on and the note that latency is its own."""
     note = table.attrs.get("note", "")
@@ -55,8 +67,10 @@ def to_markdown(table: pd.DataFrame) -> str:
     latency_line = f"Latency: batch 1, {threads} thread(s); {note}." if note else ""
     notes = mcu_notes(table)
     mcu_line = ("MCU arena n/a (TensorFlow Lite Micro):\n" + "\n".join(f"- {n}" for n in notes)) if notes else ""
+    missing = row_notes(table)
+    row_line = ("Rows not produced:\n" + "\n".join(f"- {n}" for n in missing)) if missing else ""
     footer = "\n\n".join(
-        line for line in (latency_line, mcu_line, f"Measured on: {stamp}" if stamp else "") if line
+        line for line in (row_line, latency_line, mcu_line, f"Measured on: {stamp}" if stamp else "") if line
     )
     return format_table(table).to_markdown() + (f"\n\n{footer}\n" if footer else "\n")
 
@@ -101,6 +115,7 @@ def plot_comparison(table: pd.DataFrame, title: str = "Size, speed and accuracy 
 
 def pareto_front(table: pd.DataFrame, size: str = "zipped_bytes", quality: str = "accuracy") -> list[str]:
     """Rows no other row beats on both size (smaller) and quality (higher): the best trade-offs."""
+    table = table.dropna(subset=[size, quality])  # rows not produced (a technique that failed) are not options
     front = []
     for name, row in table.iterrows():
         dominated = (
@@ -151,12 +166,17 @@ def style_table(table: pd.DataFrame):
     return styler.highlight_min(subset=[c for c in best_low if c in table], props=style)
 
 
-def smallest_within_budget(table: pd.DataFrame, max_loss_pts: float) -> str | None:
-    """The row with the smallest zipped size that loses at most ``max_loss_pts`` accuracy points."""
+def smallest_within_budget(table: pd.DataFrame, max_loss_pts: float, runtime: str = "litert") -> str | None:
+    """The smallest row that loses at most ``max_loss_pts`` accuracy points (None when none does).
+
+    ``runtime="litert"`` (phones, PCs: every row runs): the smallest zipped size. ``runtime="tflm"`` (a
+    microcontroller): only rows TensorFlow Lite Micro runs, the smallest flash. Both are
+    :func:`~workshop_utils.report.recommend.recommend`'s rule, which also fits a board and says why each
+    smaller row was passed over.
+    """
     if max_loss_pts < 0:
         raise ValueError(f"max_loss_pts is an accuracy loss in points and must be >= 0; got {max_loss_pts}.")
-    within = table[table["accuracy_delta_pts"] >= -max_loss_pts]
-    return None if within.empty else str(within["zipped_bytes"].idxmin())
+    return recommend(table, max_drop_pts=max_loss_pts, runtime=runtime).row
 
 
 def write_outputs(table: pd.DataFrame, out_dir: str | Path, title: str, notes: str = "") -> dict[str, Path]:

@@ -14,13 +14,19 @@ def plot_image_grid(x: np.ndarray, y: np.ndarray, n: int = 24, columns: int = 8,
     n = min(n, len(x))
     if n < 1:
         raise ValueError("Nothing to plot: pass at least one image.")
+    shown = np.asarray(x[:n], dtype=np.float32)
+    if shown.ndim == 4 and shown.shape[-1] not in (1, 3):  # 2, 4, ... channels: show the first one
+        shown = shown[..., :1]
+    low, high = float(shown.min()), float(shown.max())
+    if low < 0.0 or high > 1.0:  # any input range (e.g. [-1, 1], [0, 255]): stretch the grid to [0, 1]
+        shown = (shown - low) / ((high - low) or 1.0)
     rows = int(np.ceil(n / columns))
     fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.45 * rows), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= n:
             continue
-        image = x[i]
+        image = shown[i]
         ax.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray_r", vmin=0, vmax=1)
         title, color = f"{y[i]}", "black"
         if predictions is not None:
