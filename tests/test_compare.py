@@ -89,6 +89,25 @@ def test_int4_row_and_microcontroller_columns_are_cached(small_mnist, monkeypatc
     assert second.table["mcu_arena_bytes"].equals(table["mcu_arena_bytes"])
 
 
+def test_new_int4_and_keras_rows_are_produced(small_mnist, monkeypatch, tmp_path):
+    from workshop_utils.measurement.tflite_file import file_summary
+
+    monkeypatch.setenv("WORKSHOP_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(compare, "arena_or_reason", lambda *a: (None, "not measured in this test"))
+    names = ["int4_weights", "int4_weight_only", "keras_int4"]
+    result = wu.run_comparison(small_mnist, only=names, measure_latency=False, log=lambda _: None)
+    table = result.table
+    assert list(table.index) == ["float32", *names]
+    assert {row.mode for row in rows.ROWS if row.name in names} <= modes.row_modes()
+    for name in ("int4_weights", "int4_weight_only"):
+        assert file_summary(result.blobs[name]).has_int4, name
+        assert table.loc[name, "compression_x"] > 6 and abs(table.loc[name, "accuracy_delta_pts"]) < 3
+    assert "DEQUANTIZE" in file_summary(result.blobs["int4_weight_only"]).ops
+    assert "DEQUANTIZE" not in file_summary(result.blobs["int4_weights"]).ops  # dynamic: the kernels take int4
+    assert not file_summary(result.blobs["keras_int4"]).has_int4  # Keras' int4 export keeps no INT4 tensor
+    assert table.loc["keras_int4", "raw_bytes"] > table.loc["float32", "raw_bytes"]
+
+
 def test_without_tflite_micro_the_arena_is_empty_with_the_reason(small_mnist, monkeypatch, tmp_path):
     monkeypatch.setenv("WORKSHOP_CACHE_DIR", str(tmp_path))
 

@@ -59,3 +59,32 @@ def test_missing_package_names_the_install(monkeypatch, float_blob):
     monkeypatch.setitem(sys.modules, "litert_quantizer", None)
     with pytest.raises(quantizer.QuantizerUnavailableError, match="pip install litert-quantizer"):
         quantizer.int4_weights(float_blob)
+
+
+def test_dynamic_int4_recipes_store_int4_without_dequantize(float_blob, small_mnist):
+    from litert_quantizer import recipe
+
+    from workshop_utils.measurement.tflite_file import file_summary
+
+    assert set(quantizer.INT4_FUNCTIONS) <= set(dir(recipe))  # the names are the quantizer's own recipes
+    weight_only, dynamic = quantizer.int4_weights(float_blob), quantizer.int4_dynamic(float_blob)
+    fc_dynamic = quantizer.int4_fc_dynamic(float_blob)
+    assert file_summary(weight_only).ops.get("DEQUANTIZE", 0) >= 4
+    for blob in (dynamic, fc_dynamic):
+        summary = file_summary(blob)
+        assert summary.has_int4 and "DEQUANTIZE" not in summary.ops
+    types = quantizer.tensor_types(fc_dynamic)
+    weights = types[types["constant"] & types["tensor"].str.contains("MatMul$|Conv2D$")]
+    assert set(weights[weights["tensor"].str.contains("MatMul$")]["type"]) == {"INT4"}  # fully connected: int4
+    assert set(weights[weights["tensor"].str.contains("Conv2D$")]["type"]) == {"INT8"}  # convolutions: int8
+    x, y = small_mnist.x_test, small_mnist.y_test
+    reference = wu.evaluate_tflite(float_blob, x, y)
+    for blob in (dynamic, fc_dynamic):
+        assert wu.evaluate_tflite(blob, x, y) >= reference - 0.03
+
+
+def test_tensor_types_count_the_stored_bytes(float_blob):
+    table = quantizer.tensor_types(quantizer.int4_weights(float_blob))
+    dense = table[table["tensor"].str.endswith("dense/MatMul")].iloc[0]
+    assert dense["type"] == "INT4" and dense["bytes"] * 2 == np.prod(dense["shape"])  # two 4-bit values a byte
+    assert (table.loc[~table["constant"], "bytes"] == 0).all()

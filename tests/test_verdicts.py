@@ -114,9 +114,11 @@ def test_int16x8_and_dense_float_rows():
 
 
 def test_int4_cause_follows_the_direction():
-    slow = speed_explanation("int4_weights", 0.2, 0.19, 0.22, machine=AMD_AVX2)
-    assert "DEQUANTIZE" in slow and "smaller file, not speed" in slow
-    assert "smaller file, not speed" not in speed_explanation("int4_weights", *FASTER, machine=AMD_AVX2)
+    slow = speed_explanation("int4_weight_only", 0.2, 0.19, 0.22, machine=AMD_AVX2)
+    assert "DEQUANTIZE ops in front" in slow and "smaller file, not speed" in slow
+    fast = speed_explanation("int4_weights", *FASTER, machine=AMD_AVX2)
+    assert "dynamic int4" in fast and "smaller file, not speed" not in fast
+    assert "CAST/SUB/MUL" in speed_explanation("keras_int4", *SLOWER, machine=AMD_AVX2)
 
 
 def test_reference_and_unmeasured_rows_have_no_cause():

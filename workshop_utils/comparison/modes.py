@@ -12,14 +12,20 @@ from importlib.metadata import version
 from typing import Any
 
 from ..conversion.convert import to_tflite
-from ..conversion.quantizer import int4_weights
+from ..conversion.keras_quantize import keras_int4_tflite
+from ..conversion.quantizer import int4_fc_dynamic, int4_weights
 
 # mode -> f(float32 TFLite bytes) -> TFLite bytes
-POST_CONVERSION_MODES: dict[str, Callable[[bytes], bytes]] = {"int4_weights": int4_weights}
+POST_CONVERSION_MODES: dict[str, Callable[[bytes], bytes]] = {
+    "int4_weights": int4_weights,  # weight-only int4 (litert_quantizer's weight_only_wi4_afp32)
+    "int4_fc_dynamic": int4_fc_dynamic,  # dynamic int4 in fully connected layers, dynamic int8 in convolutions
+}
 # mode -> f(tf_keras model, calibration images) -> TFLite bytes
-EXPORT_MODES: dict[str, Callable[[Any, Any], bytes]] = {}
+EXPORT_MODES: dict[str, Callable[[Any, Any], bytes]] = {"keras_int4": keras_int4_tflite}
 # mode -> the packages whose version a row of that mode depends on (part of its cache key)
-MODE_PACKAGES: dict[str, tuple[str, ...]] = {"int4_weights": ("litert-quantizer",)}
+MODE_PACKAGES: dict[str, tuple[str, ...]] = {
+    "int4_weights": ("litert-quantizer",), "int4_fc_dynamic": ("litert-quantizer",), "keras_int4": ("keras",),
+}
 
 
 def row_modes() -> set[str]:

@@ -8,15 +8,20 @@ the quantized model with the float one (SNR, MSE), much like the quantization de
 
 from __future__ import annotations
 
-from collections import Counter
-
 import numpy as np
 import pandas as pd
 
 from ..core.native_output import capture_native_output
 from ..measurement.interpreter import as_blob, make_interpreter
+from ..measurement.tflite_file import tensor_types, weight_type_counts
 
 INT4_RECIPE_NOTE = "int4 weights per output channel, float activations (weight-only, dequantized before each op)"
+INT4_DYNAMIC_NOTE = ("int4 weights per output channel; each layer quantizes its float input to int8 at run time and "
+                     "multiplies in integers (dynamic, no DEQUANTIZE op)")
+# The quantizer's own recipe names (litert_quantizer.recipe) for the two int4 ways, and what each runs as.
+INT4_RECIPES = {"weight_only_wi4_afp32": INT4_RECIPE_NOTE, "dynamic_wi4_afp32": INT4_DYNAMIC_NOTE}
+INT4_FC_DYNAMIC_NOTE = ("dynamic int4 weights in fully connected layers, dynamic int8 in convolutions (where "
+                        "XNNPACK's dynamic int4 kernels appear to cover fully connected layers only)")
 A8W8_RECIPE = "default_a8w8"  # int8 activations (per tensor) and int8 weights (per channel): full integer
 QUANTIZED_TYPES = {"INT8", "INT4", "INT16", "FLOAT16", "UINT8"}
 
@@ -35,35 +40,6 @@ def quantizer_class():
             "(it pins ai-edge-litert 2.3.0, the version requirements.txt uses)."
         ) from error
     return Quantizer
-
-
-def tensor_types(model: bytes) -> pd.DataFrame:
-    """Every tensor stored in the flatbuffer: name, element type (INT4, INT8, FLOAT32, ...), shape, constant.
-
-    Read from the file with LiteRT's flatbuffer schema, so int4 shows as INT4 (an interpreter reports it
-    as int8, since numpy has no 4-bit type). ``constant`` marks tensors whose values are stored (weights).
-    """
-    from ai_edge_litert import schema_py_generated as schema
-
-    names = {value: key for key, value in vars(schema.TensorType).items() if not key.startswith("_")}
-    flatbuffer = schema.ModelT.InitFromPackedBuf(as_blob(model), 0)
-    rows = []
-    for tensor in flatbuffer.subgraphs[0].tensors:
-        buffer = flatbuffer.buffers[tensor.buffer] if tensor.buffer < len(flatbuffer.buffers) else None
-        stored = buffer is not None and (
-            (buffer.data is not None and len(buffer.data) > 0) or (buffer.size or 0) > 0
-        )
-        name = tensor.name.decode() if isinstance(tensor.name, bytes) else str(tensor.name)
-        shape = tuple(int(d) for d in tensor.shape) if tensor.shape is not None else ()
-        rows.append({"tensor": name, "type": names.get(tensor.type, str(tensor.type)), "shape": shape,
-                     "constant": bool(stored)})
-    return pd.DataFrame(rows)
-
-
-def weight_type_counts(model: bytes) -> dict[str, int]:
-    """How many stored (constant) tensors have each element type, e.g. ``{'INT4': 4, 'FLOAT32': 4, ...}``."""
-    table = tensor_types(model)
-    return dict(Counter(table.loc[table["constant"], "type"]))
 
 
 def require_float_model(model: bytes, what: str) -> bytes:
@@ -99,22 +75,59 @@ def signature_samples(model: bytes, images: np.ndarray) -> dict[str, list[dict[s
     return {key: [{name: image[np.newaxis]} for image in images]}
 
 
-def int4_weights(float_model: bytes) -> bytes:
-    """Weight-only int4 (per output channel) of a float32 .tflite with the LiteRT quantizer.
+def _quantize_with(blob: bytes, recipe_name: str) -> bytes:
+    """``blob`` quantized with one of ``litert_quantizer.recipe``'s recipes, named as the quantizer names it."""
+    quantizer = quantizer_class()(blob)  # first: a clear error when the package is missing
+    from litert_quantizer import recipe
 
-    Weights are stored as packed 4-bit integers with a scale per output channel; activations stay
-    float, and a DEQUANTIZE op turns each weight back to float32 before its layer runs.
-    """
-    from litert_quantizer.qtyping import QuantGranularity
-
-    blob = require_float_model(float_model, "int4_weights")
-    quantizer = quantizer_class()(blob)
-    quantizer.add_weight_only_config(
-        regex=".*", operation_name="*", num_bits=4, granularity=QuantGranularity.CHANNELWISE
-    )
+    quantizer.load_quantization_recipe(getattr(recipe, recipe_name)())
     with capture_native_output():
         result = quantizer.quantize(enable_progress_report=False)
     return bytes(result.quantized_model)  # a bytearray is refused by the interpreters
+
+
+def int4_weights(float_model: bytes) -> bytes:
+    """Weight-only int4 (per output channel) of a float32 .tflite: the quantizer's ``weight_only_wi4_afp32``.
+
+    Weights are stored as packed 4-bit integers with a scale per output channel; activations stay
+    float, and a DEQUANTIZE op turns each weight back to float32 before its layer runs, on every run on
+    LiteRT's CPU path (what that costs depends on the machine: measure it with ``wu.benchmark_latency``).
+    """
+    return _quantize_with(require_float_model(float_model, "int4_weights"), "weight_only_wi4_afp32")
+
+
+def int4_dynamic(float_model: bytes) -> bytes:
+    """Dynamic int4 (per output channel) of a float32 .tflite: the quantizer's ``dynamic_wi4_afp32``.
+
+    The same packed 4-bit weights as :func:`int4_weights`, but no DEQUANTIZE op: each CONV_2D and
+    FULLY_CONNECTED takes the int4 weights directly and quantizes its float input to int8 at run time
+    (hybrid kernels, like the converter's dynamic range mode): integer arithmetic, no unpacking per run.
+    """
+    return _quantize_with(require_float_model(float_model, "int4_dynamic"), "dynamic_wi4_afp32")
+
+
+def int4_fc_dynamic(float_model: bytes) -> bytes:
+    """Dynamic int4 for FULLY_CONNECTED layers and dynamic int8 for CONV_2D: int4 where LiteRT's CPU path is fast.
+
+    On the AVX-512 machine this was written on, ``dynamic_wi4_afp32`` on every layer ran slower than float32
+    while int4 in the fully connected layers alone ran faster (deep dive 01c measures both on yours): likely
+    XNNPACK has fast dynamic int4 kernels for fully connected layers but not for convolutions. Keeping the
+    convolutions' (few) weights at int8 costs a few KB and runs them in XNNPACK's dynamic int8 kernels.
+    Per-channel symmetric, like the recipes (zeros stay zero).
+    """
+    from litert_quantizer.qtyping import QuantGranularity
+
+    blob = require_float_model(float_model, "int4_fc_dynamic")
+    quantizer = quantizer_class()(blob)
+    for operation, bits in (("FULLY_CONNECTED", 4), ("CONV_2D", 8)):
+        quantizer.add_dynamic_config(regex=".*", operation_name=operation, num_bits=bits,
+                                     granularity=QuantGranularity.CHANNELWISE)
+    with capture_native_output():
+        result = quantizer.quantize(enable_progress_report=False)
+    return bytes(result.quantized_model)
+
+
+INT4_FUNCTIONS = {"weight_only_wi4_afp32": int4_weights, "dynamic_wi4_afp32": int4_dynamic}
 
 
 def a8w8(float_model: bytes, calibration_images: np.ndarray) -> bytes:

@@ -117,9 +117,10 @@ def _dynamic_cause(direction: str, machine: MachineInfo) -> str:
 
 def _float16_cause(direction: str, machine: MachineInfo) -> str:
     if machine.has_fp16_arithmetic and machine.architecture == "arm64":
-        return ("This CPU has ARMv8.2 fp16 arithmetic. Likely cause: XNNPACK can run fp16 inference here when the "
-                "model or the delegate asks for reduced precision; otherwise the float16 weights are dequantized to "
-                "float32 when the model loads and it computes exactly like float32.")
+        return ("This CPU has ARMv8.2 fp16 arithmetic. Likely cause: XNNPACK can run fp16 inference here only when the "
+                "model carries reduced-precision metadata (converter: target_spec."
+                "_experimental_supported_accumulation_type = tf.float16) or the delegate is told to force fp16; a "
+                "plain float16 file is dequantized to float32 when the model loads and computes exactly like float32.")
     if machine.has_fp16_arithmetic is None:
         known = "CPU's fp16 features could not be read"
     elif machine.has_fp16_arithmetic:
@@ -128,17 +129,37 @@ def _float16_cause(direction: str, machine: MachineInfo) -> str:
         known = "CPU has no fp16 arithmetic"
     tail = "so float16 buys a smaller file, not speed" if direction == "same" else "so any difference is noise"
     return (f"This {known}. Likely cause: the float16 weights are dequantized to float32 once when the model "
-            f"loads and the arithmetic is the same float32 as the reference, {tail}; ARMv8.2+ CPUs (recent "
-            "phones, Apple Silicon) can run fp16 in XNNPACK.")
+            f"loads and the arithmetic is the same float32 as the reference, {tail}. On ARMv8.2+ CPUs (recent "
+            "phones, Apple Silicon) XNNPACK computes in fp16 only if the model carries reduced-precision metadata "
+            "or the delegate forces fp16.")
+
+
+# How an int4 row's file computes, by the row's mode (rows.py): the speed differences follow from it.
+_INT4_MECHANISMS = {
+    "int4_weights": ("weight-only int4 (the quantizer's weight_only_wi4_afp32) unpacks its 4-bit weights with "
+                     "DEQUANTIZE ops in front of float32 kernels; the XNNPACK delegate leaves those ops to LiteRT's "
+                     "default kernels, so every run unpacks the weights again and the model is split between the two"),
+    "int4_fc_dynamic": ("dynamic int4 has no DEQUANTIZE op: each fully connected layer quantizes its float input to "
+                        "int8 at run time and multiplies it with the int4 weights in XNNPACK's hybrid kernels (the "
+                        "convolutions do the same with int8 weights), so the arithmetic is integer and the weights "
+                        "are read at 4 bits"),
+    "keras_int4": ("Keras 3's int4 export stores the codes one per byte with scales and zero points beside them, "
+                   "and converts them back to float with CAST/SUB/MUL ops on every run before a float32 kernel"),
+}
+
+
+def _int4_cause(name: str, direction: str) -> str:
+    mode = next((row.mode for row in ROWS if row.name == name), "int4_weights")
+    cause = f"Likely cause: {_INT4_MECHANISMS.get(mode, _INT4_MECHANISMS['int4_weights'])}."
+    if not direction.endswith("faster"):
+        cause += " int4 buys a smaller file, not speed, on this runtime."
+    return cause
 
 
 _FIXED_CAUSES = {
     "int16x8": ("Likely cause: 16x8 quantization (int16 activations) has no optimized CPU kernels in XNNPACK or "
                 "LiteRT's default set, so it runs on slow reference kernels; it is meant for accuracy on hardware "
                 "that supports it, not CPU speed."),
-    "int4": ("Likely cause: weight-only int4 models unpack their 4-bit weights with DEQUANTIZE ops in front of "
-             "float32 kernels; the XNNPACK delegate leaves those ops to LiteRT's default kernels, so every run "
-             "unpacks the weights again and the model is split between the two."),
     "sparse_or_clustered_float": ("Likely cause: the model is stored dense: the zeros (pruning) and shared values "
                                   "(clustering) are still multiplied like any weight, so the float32 arithmetic "
                                   "is unchanged; they make the file compress better, not faster."),
@@ -173,9 +194,9 @@ def speed_explanation(
         return _dynamic_cause(direction, machine)
     if kind == "float16":
         return _float16_cause(direction, machine)
+    if kind == "int4":
+        return _int4_cause(name, direction)
     cause = _FIXED_CAUSES[kind]
-    if kind == "int4" and not direction.endswith("faster"):
-        cause += " int4 buys a smaller file, not speed, on this runtime."
     if kind == "sparse_or_clustered_float" and direction != "same":
         cause += " A difference from float32 here is then more likely noise from other processes than the technique."
     return cause
