@@ -149,3 +149,17 @@ def test_debugger_round_trip(baseline, small_mnist):
     ops = quant_debug.ops_table(debugger.get_nondebug_quantized_model())
     compute = ops[~ops.op.isin(["QUANTIZE", "DEQUANTIZE"])]
     assert (compute.output == "float32").sum() == 1, "exactly the denylisted layer runs in float"
+
+
+def test_model_metadata_fp16_hint(baseline):
+    """XNNPACK computes in fp16 only with fp16 accumulation in reduced_precision_support (notebook 01)."""
+    import tensorflow as tf
+
+    converter = wu.make_converter(baseline, "float16")
+    plain = converter.convert()
+    converter.target_spec._experimental_supported_accumulation_type = tf.float16
+    hinted = converter.convert()
+    assert quant_debug.model_metadata(plain)["reduced_precision_support"] == "fp16accfp32"
+    assert quant_debug.model_metadata(hinted)["reduced_precision_support"] == "fp16accfp16"
+    float32 = quant_debug.model_metadata(wu.to_tflite(baseline, "float32"))
+    assert "reduced_precision_support" not in float32 and float32["CONVERSION_METADATA"].startswith("<")

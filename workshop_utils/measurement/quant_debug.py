@@ -188,3 +188,23 @@ def dtype_counts(model: bytes | str | Path, roles: Sequence[str] | None = None) 
         known = sorted(tensor_details(model)["role"].unique())
         raise ValueError(f"No tensors with the roles {list(roles or [])}; roles in this model: {known}.")
     return pd.crosstab(table["role"], table["dtype"])
+
+
+def model_metadata(model: bytes | str | Path) -> dict[str, str]:
+    """The flatbuffer's named metadata entries as text, e.g. ``{'reduced_precision_support': 'fp16accfp32'}``.
+
+    Entries that are not text (the converter's binary ``CONVERSION_METADATA``) show as ``'<N bytes>'``.
+    """
+    from ai_edge_litert import schema_py_generated as schema
+
+    from .interpreter import as_blob
+
+    flatbuffer = schema.ModelT.InitFromPackedBuf(as_blob(model), 0)
+    entries: dict[str, str] = {}
+    for entry in flatbuffer.metadata or []:
+        name = entry.name.decode() if isinstance(entry.name, bytes) else str(entry.name)
+        data = flatbuffer.buffers[entry.buffer].data
+        raw = (b"" if data is None else bytes(data)).rstrip(b"\x00")
+        text = raw.decode("ascii", errors="replace")
+        entries[name] = text if raw and text.isprintable() else f"<{len(raw)} bytes>"
+    return entries

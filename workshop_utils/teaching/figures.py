@@ -204,7 +204,7 @@ _QUANT_TABLE_ROWS = (
     ("full_integer", "Full integer", 'mode="full_integer"', "int8", "int8", "~100–500 inputs",
      "~4x smaller", "CPU, Edge TPU,\nmicrocontrollers", "no"),
     ("float16", "Float16", 'mode="float16"', "float16", "float32", "not needed", "~2x smaller",
-     "GPU; ARMv8.2+ CPUs\n(x86: float32 math)", "no"),
+     "GPU; ARM fp16 CPUs only if\nthe file asks (else fp32)", "no"),
     ("int16x8", "16x8 (experimental)", 'mode="int16x8"', "int8", "int16", "~100–500 inputs", "~3–4x smaller",
      "int16-capable HW\n(CPU: no fast kernels)", "no"),
     ("qat", "QAT, then full integer", "recipes.qat", "int8", "int8", "training data", "~4x smaller",
@@ -251,7 +251,7 @@ def quantization_methods_figure() -> Figure:
 
     _label(ax, 4.53, row + 0.08, "CPU", va="bottom", color=ink, fontweight="bold")
     _label(ax, bus1 + 0.12, y_f16 + 0.08, "GPU, ARM fp16 CPU", va="bottom", color=ink, fontweight="bold")
-    _label(ax, bus1 + 0.12, y_acc - 0.08, "Edge TPU, microcontroller (integer-only)", va="top", color=ink,
+    _label(ax, bus1 + 0.12, y_acc - 0.08, "Integer-only NPU, microcontroller", va="top", color=ink,
            fontweight="bold")
     _label(ax, bus2 + 0.08, y_dyn + 0.06, "no", va="bottom", color=ink)
     _label(ax, bus2 + 0.08, y_int + 0.06, "yes", va="bottom", color=ink)
