@@ -13,8 +13,10 @@ from IPython.core.formatters import DisplayFormatter
 from matplotlib.figure import Figure
 from PIL import Image
 
+from workshop_utils.core.support import load_matrix
 from workshop_utils.teaching import figures
 
+ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {
     "quantization_methods.png": "PNG",
     "affine_int8_mapping.png": "PNG",
@@ -75,6 +77,29 @@ def test_manifest_records_stack_and_hashes(generated):
         assert manifest["sha256"][name] == hashlib.sha256((first / name).read_bytes()).hexdigest()
 
 
+def pinned_rendering_stack() -> dict[str, str]:
+    """matplotlib's and pillow's pins in requirements.txt for the Python CI runs (Python 3.10 gets older ones)."""
+    from packaging.requirements import Requirement
+
+    python = load_matrix()["tested"]
+    pins = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split(" #")[0].strip()
+        if line.startswith(("matplotlib", "pillow")):
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"python_version": python}):
+                pins[requirement.name] = str(requirement.specifier).removeprefix("==")
+    return pins
+
+
+def test_committed_images_were_rendered_with_the_pinned_set():
+    manifest = json.loads((figures.IMAGES_DIR / figures.MANIFEST_NAME).read_text())
+    stack = {name: manifest["rendering_stack"][name] for name in ("matplotlib", "pillow")}
+    assert stack == pinned_rendering_stack(), (
+        f"images/ was rendered with {stack}, requirements.txt pins {pinned_rendering_stack()}: install the pins "
+        f"and run `{figures.REGENERATE_HINT}`")
+
+
 def test_committed_images_match_a_fresh_generation(generated):
     committed = figures.IMAGES_DIR
     manifest_path = committed / figures.MANIFEST_NAME
@@ -85,6 +110,12 @@ def test_committed_images_match_a_fresh_generation(generated):
         digest = hashlib.sha256((committed / name).read_bytes()).hexdigest()
         assert manifest["sha256"].get(name) == digest, (
             f"images/{name} was edited by hand or the manifest is stale: run `{figures.REGENERATE_HINT}`"
+        )
+    here = {name: figures.rendering_stack()[name] for name in ("matplotlib", "pillow")}
+    if here != pinned_rendering_stack():
+        pytest.skip(
+            f"this environment has {here}, not requirements.txt's pinned rendering set {pinned_rendering_stack()} "
+            f"(Python 3.10 gets older releases): the byte-identical figures are checked on the pinned set only."
         )
     if manifest["rendering_stack"] != figures.rendering_stack():
         pytest.skip(

@@ -202,7 +202,8 @@ def test_parse_agenda(workshop):
     ("(01_topic.ipynb)", "(01_typo.ipynb)", "links 01_typo.ipynb, which is not a notebook"),
     ("| 0:20 | 15 min |", "| 0:25 | 15 min |", "'[01_topic](01_topic.ipynb)' starts at 0:25, but"),
     ("| 0:35 | 10 min |", "| 0:35 | 150 min |", "the agenda runs 185 min, longer than the 180 min slot"),
-], ids=["minutes", "unknown_notebook", "clock", "slot"])
+    ("| 0:35 | 10 min |", "| 0:35 | 140 min |", "the agenda leaves 5 min of slack, less than 10 min"),
+], ids=["minutes", "unknown_notebook", "clock", "slot", "slack"])
 def test_agenda_disagreements(workshop, old, new, message):
     shapes = workshop_shapes(workshop)
     guide = agenda_for(shapes)

@@ -8,7 +8,8 @@ Every core notebook and deep dive states a teaching time (minutes a live session
   ``markdown words / 100 + code lines / 12 + 4 per "your turn" cell``, where the code lines leave out the setup
   cell (the same boilerplate in every notebook: run, not taught; its length changes with ``retarget``);
 - the facilitator guide's agenda (rows ``| 0:10 | 15 min | [00_name](00_name.ipynb) | ... |``) gives each core
-  notebook the minutes its header states, its clock adds up, and it ends within the slot;
+  notebook the minutes its header states, its clock adds up, it ends within the slot, and it keeps at least
+  ``SLACK_MIN`` minutes free (a row starting "Slack", or time left unscheduled);
 - the README's curriculum table (rows ``| [00_name](notebooks/00_name.ipynb) | ... | 15 min | 0.6 / 2.5 min |``
   and ``| **Core path total** | ... | 140 min | A / B min |``) repeats the headers' times;
 - every exercise and your-turn cell has its worked solution, and the glossary links where each term is taught.
@@ -46,6 +47,7 @@ from notebook_hygiene import (
 
 CORE_BUDGET_MIN = 150  # teaching minutes of the core path: a 3-hour slot leaves room for set-up, a break, questions
 SLOT_MIN = 180
+SLACK_MIN = 10  # minutes the agenda keeps free: a "Slack" row, or time it leaves unscheduled
 WORDS_PER_MIN, CODE_LINES_PER_MIN, YOUR_TURN_MIN = 100, 12, 4  # the planning estimate
 ESTIMATE_FLOOR = 0.6  # a stated teaching time below this fraction of the estimate is flagged
 AGENDA_ROW = re.compile(r"^\|\s*(?P<hours>\d+):(?P<minutes>\d{2})\s*\|\s*(?P<length>\d+) min\s*\|(?P<item>[^|]*)\|")
@@ -235,6 +237,10 @@ def agenda_problems(guide: str, shapes: list[NotebookShape], slot: int = SLOT_MI
     end = rows[-1].start_min + rows[-1].minutes
     if end - rows[0].start_min > slot:
         found.append(f"the agenda runs {end - rows[0].start_min} min, longer than the {slot} min slot")
+    slack = slot - (end - rows[0].start_min) + sum(r.minutes for r in rows if r.item.lower().startswith("slack"))
+    if slack < SLACK_MIN:
+        found.append(f"the agenda leaves {slack} min of slack, less than {SLACK_MIN} min: add a row "
+                     f"| H:MM | {SLACK_MIN} min | Slack: ... | or shorten another")
     known = {s.name: s for s in shapes}
     minutes: dict[str, int] = {}
     for row in rows:

@@ -23,8 +23,11 @@ use_legacy_keras()  # must run before anything imports TensorFlow
 
 # name -> the module that defines it (relative to this package)
 _NAMES: dict[str, str] = {
-    **dict.fromkeys(("Dataset", "load_dataset"), ".data.datasets"),
+    **dict.fromkeys(("Dataset", "load_dataset", "load_npz"), ".data.datasets"),
+    **dict.fromkeys(("to_tf_keras", "is_keras3_model"), ".models.bridge"),
+    "load_model": ".models.loading",
     **dict.fromkeys(("build_baseline", "get_baseline"), ".models.baseline"),
+    **dict.fromkeys(("build_depthwise_cnn", "get_fragile_model"), ".models.fragile"),
     **dict.fromkeys(("UnsupportedModelError", "clone_model", "keras_accuracy"), ".models.keras_tools"),
     **dict.fromkeys(("MODES", "make_converter", "to_tflite", "representative_dataset"), ".conversion.convert"),
     **dict.fromkeys(("ModelSize", "model_size"), ".measurement.size"),
@@ -36,6 +39,9 @@ _NAMES: dict[str, str] = {
     "run_comparison": ".comparison.run",
     **dict.fromkeys(("format_table", "plot_comparison", "to_markdown"), ".report.table"),
     **dict.fromkeys(("explain_speeds", "speed_explanation", "speed_verdict"), ".report.verdicts"),
+    **dict.fromkeys(("Recommendation", "parse_board", "recommend"), ".report.recommend"),
+    **dict.fromkeys(("format_recommendation", "write_deliverables"), ".report.deliverables"),
+    **dict.fromkeys(("format_profile", "profile_model"), ".report.profile"),
     "show_figure": ".teaching.figures",
     "plot_image_grid": ".teaching.viz.samples",
     "check_environment": ".check.environment",
@@ -47,6 +53,8 @@ _MODULES: dict[str, str] = {
     "recipes": ".recipes", "quantizer": ".conversion.quantizer", "mcu": ".measurement.mcu",
     "inspect_weights": ".measurement.inspect_weights", "quant_debug": ".measurement.quant_debug",
     "exercises": ".teaching.exercises", "native_output": ".core.native_output", "env": ".core.env",
+    "keras3": ".conversion.keras3", "keras_quantize": ".conversion.keras_quantize",
+    "tflite_file": ".measurement.tflite_file",
 }
 
 __all__ = [*_NAMES, *_MODULES]

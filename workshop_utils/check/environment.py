@@ -85,3 +85,21 @@ def check_environment(verbose: bool = True) -> EnvironmentReport:
     if verbose:
         print(report)
     return report
+
+
+def environment_part():
+    """The environment report as one part of the pre-workshop check (value: the :class:`EnvironmentReport`)."""
+    from .result import FAILED, OK, PartResult, summary
+
+    try:
+        report = check_environment(verbose=False)
+    except Exception as error:  # noqa: BLE001 - e.g. TensorFlow itself does not import
+        return PartResult("environment", FAILED, f"{summary(error)}.",
+                          "pip install -r requirements.txt in a fresh venv (README, Quick start), or use Colab")
+    if not report.ok:
+        why, _, fix = report.problems[0].partition(" Fix: ")
+        more = f" (and {len(report.problems) - 1} more problem(s), listed above)" if len(report.problems) > 1 else ""
+        return PartResult("environment", FAILED, why + more, fix.strip() or "see the PROBLEM lines above", value=report)
+    versions = report.versions
+    return PartResult("environment", OK, f"Python {report.python}, TensorFlow {versions['tensorflow']} with tf-keras "
+                      f"{versions['tf-keras']} (tf.keras is Keras {report.keras_major})", value=report)

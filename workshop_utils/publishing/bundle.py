@@ -18,7 +18,7 @@ from .home import ROOT, read_home
 
 # Never bundled, wherever they appear (whatever .gitignore says).
 EXCLUDED_PARTS = {".git", ".venv", "venv", "__pycache__", ".cache", ".ipynb_checkpoints", ".pytest_cache",
-                  ".ruff_cache", "results", "test-artifacts", "dist", "build"}
+                  ".ruff_cache", "results", "test-artifacts", "dist", "build", "wheelhouse"}
 EXCLUDED_SUFFIXES = (".pyc", ".zip", ".egg-info")
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip can store
 

@@ -31,16 +31,20 @@ def normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def pinned_requirements(path: Path = REQUIREMENTS) -> dict[str, str]:
-    """Requirement lines of ``requirements.txt`` by normalized name (comments, options and ``-e .`` dropped)."""
-    pins = {}
+def pinned_requirements(path: Path = REQUIREMENTS) -> dict[str, list[str]]:
+    """Requirement lines of ``requirements.txt`` by normalized name (comments, options and ``-e .`` dropped).
+
+    A name can have several lines, one per Python range (``matplotlib==...; python_version < "3.11"``): all are
+    passed to pip, which keeps the one whose marker matches this runtime.
+    """
+    pins: dict[str, list[str]] = {}
     for raw in path.read_text(encoding="utf-8").splitlines():
         line = re.sub(r"\s+#.*$", "", raw).strip()
         if not line or line.startswith(("#", "-")):
             continue
         match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", line)
         if match:
-            pins[normalize(match.group())] = line
+            pins.setdefault(normalize(match.group()), []).append(line)
     return pins
 
 
@@ -51,13 +55,14 @@ def installed_version(name: str) -> str | None:
         return None
 
 
-def packages_to_install(tf_version: str, pins: dict[str, str]) -> list[str]:
+def packages_to_install(tf_version: str, pins: dict[str, list[str]]) -> list[str]:
     """pip requirements for this runtime: TensorFlow as it is, tf-keras of its minor version, and the rest."""
     minor = ".".join(tf_version.split(".")[:2])
     # TensorFlow itself is listed at its installed version so pip resolves everything else around it.
     packages = [f"tensorflow=={tf_version}", f"tf-keras=={minor}.*"]
-    packages += [pins.get(normalize(name), name) for name in TOOLCHAIN]
-    packages += [pins.get(normalize(name), name) for name in IF_MISSING if installed_version(name) is None]
+    packages += [line for name in TOOLCHAIN for line in pins.get(normalize(name), [name])]
+    packages += [line for name in IF_MISSING if installed_version(name) is None
+                 for line in pins.get(normalize(name), [name])]
     return packages
 
 
@@ -75,7 +80,7 @@ def pip_install(packages: list[str]) -> None:
 
 def summary(packages: list[str]) -> str:
     names = [re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", package).group() for package in packages[1:]]
-    versions = [f"{name} {installed_version(name)}" for name in names if installed_version(name)]
+    versions = [f"{name} {installed_version(name)}" for name in dict.fromkeys(names) if installed_version(name)]
     return ", ".join(versions)
 
 
